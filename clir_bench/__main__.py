@@ -1,0 +1,3 @@
+from clir_bench.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""Training bitext: pairs of (text in a query language, its English translation).
+
+Sources are registered by name and configured by a track's `[[bitext]]` tables:
+`udhr` (paragraph pairs of the training articles) and `cldr` (names of territories,
+languages, scripts, currencies, months and days from the CLDR data of babel 2.18.0).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from clir_bench import udhr
+from clir_bench.errors import ClirBenchError
+from clir_bench.registry import Registry
+from clir_bench.rng import ranked
+from clir_bench.schema import Where, check_keys, expect
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: str
+    lang: str
+    text: str  # in `lang`
+    english: str
+
+
+def udhr_pairs(lang: str, units) -> list[Pair]:
+    """Paragraph pairs; a unit whose paragraph counts differ is one article-level pair (`udhr-UU00`)."""
+    english = udhr.paragraphs("en")
+    pairs = []
+    for u in units:
+        src = udhr.paragraphs(lang).get(u, [])
+        if not src:
+            continue
+        if udhr.aligned(lang, u):
+            pairs += [Pair(f"udhr-{u:02d}{p:02d}", lang, s, e) for p, (s, e) in enumerate(zip(src, english[u]), 1)]
+        else:
+            pairs.append(Pair(f"udhr-{u:02d}00", lang, " ".join(src), " ".join(english[u])))
+    return pairs
+
+
+@functools.cache
+def cldr_pairs(lang: str) -> tuple[Pair, ...]:
+    path = resources.files("clir_bench").joinpath("data", "cldr", f"{lang}.tsv")
+    if not path.is_file():
+        raise ClirBenchError(f"no CLDR term pairs ship for language {lang!r}; remove the cldr bitext or the language")
+    rows = path.read_text("utf-8").splitlines()[1:]
+    return tuple(Pair(f"cldr-{key}", lang, text, english) for key, text, english in (r.split("\t") for r in rows))
+
+
+@dataclass(frozen=True)
+class UdhrBitext:
+    """Paragraph pairs of the UDHR units outside the test and dev splits of `fold`."""
+
+    fold: int | None  # None: every unit (only when the collection is not udhr)
+
+    def pairs(self, lang: str) -> list[Pair]:
+        units = udhr.UNITS if self.fold is None else udhr.units_of("train", self.fold)
+        return udhr_pairs(lang, units)
+
+    def describe(self) -> str:
+        return "udhr: all units" if self.fold is None else f"udhr: train units of fold {self.fold}"
+
+
+@dataclass(frozen=True)
+class CldrBitext:
+    """CLDR name pairs; `max_pairs` of them per language, drawn by a seeded ranking."""
+
+    max_pairs: int | None
+    seed: int
+
+    def pairs(self, lang: str) -> list[Pair]:
+        pairs = cldr_pairs(lang)
+        if self.max_pairs is None or self.max_pairs >= len(pairs):
+            return list(pairs)
+        keep = set(ranked([p.id for p in pairs], self.seed, "cldr", lang)[: self.max_pairs])
+        return [p for p in pairs if p.id in keep]
+
+    def describe(self) -> str:
+        n = "all" if self.max_pairs is None else f"up to {self.max_pairs}"
+        return f"cldr: {n} term pairs per language"
+
+
+BITEXT: Registry = Registry("bitext source")
+
+
+@BITEXT.register("udhr")
+def _udhr(options: dict, where: Where, *, collection, seed: int) -> UdhrBitext:
+    check_keys(options, {"source", "units"}, where)
+    units = options.get("units", "train")
+    if units not in ("train", "all"):
+        raise ClirBenchError(f"{where.at('units')}: found {units!r}, expected \"train\" or \"all\"")
+    if collection.name == "udhr":
+        if units == "all":
+            raise ClirBenchError(
+                f"{where.at('units')}: \"all\" would put test and dev articles in the training bitext "
+                "of a udhr track; use \"train\""
+            )
+        return UdhrBitext(fold=collection.fold)
+    return UdhrBitext(fold=None if units == "all" else 0)
+
+
+@BITEXT.register("cldr")
+def _cldr(options: dict, where: Where, *, collection, seed: int) -> CldrBitext:
+    check_keys(options, {"source", "max_pairs"}, where)
+    max_pairs = options.get("max_pairs")
+    if max_pairs is not None and (expect(max_pairs, int, where, "max_pairs", "a non-negative integer") < 0):
+        raise ClirBenchError(f"{where.at('max_pairs')}: found {max_pairs}, expected a non-negative integer")
+    return CldrBitext(max_pairs=max_pairs, seed=seed)

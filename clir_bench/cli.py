@@ -1,0 +1,258 @@
+"""The `clir-bench` command line: a thin Typer layer over keyword-only functions.
+
+Imports here stay light (no torch, no transformers, no ir_datasets) so that `score` and
+`validate` start fast; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from clir_bench import __version__
+from clir_bench.errors import ClirBenchError
+
+app = typer.Typer(
+    name="clir-bench",
+    help="Cross-lingual retrieval on low-resource languages under noisy training bitext.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+tracks_app = typer.Typer(help="List tracks, or show one with its checksums.", invoke_without_command=True)
+data_app = typer.Typer(help="Export a track's data for participants.", no_args_is_help=True)
+app.add_typer(tracks_app, name="tracks")
+app.add_typer(data_app, name="data")
+
+out = Console()
+err = Console(stderr=True)
+
+TrackOpt = Annotated[Optional[str], typer.Option("--track", "-t", help="Track name or TOML file.")]
+QrelsOpt = Annotated[Optional[Path], typer.Option("--qrels", help="Score against a TREC qrels file instead.")]
+RunArg = Annotated[Path, typer.Argument(help="TREC run file (plain or .gz).", metavar="RUN", show_default=False)]
+
+
+def user_errors(fn):
+    """Print a ClirBenchError as one clear message and exit 1; never a traceback for it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ClirBenchError as e:
+            from clir_bench.scoring import InvalidRun
+
+            if isinstance(e, InvalidRun):
+                _print_problems(e.path, e.scan)
+            else:
+                err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"clir-bench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Cross-lingual retrieval on low-resource languages under noisy training bitext."""
+
+
+@tracks_app.callback()
+@user_errors
+def tracks(ctx: typer.Context) -> None:
+    """List the built-in tracks."""
+    if ctx.invoked_subcommand:
+        return
+    from rich.table import Table
+
+    from clir_bench.tracks import builtin
+
+    table = Table(title="clir-bench tracks")
+    for col in ("track", "version", "collection", "low", "high", "noise", "metrics"):
+        table.add_column(col)
+    for name, t in builtin().items():
+        table.add_row(name, str(t.version), t.collection.name, " ".join(t.of_class("low")),
+                      " ".join(t.of_class("high")), t.noise.describe(), ", ".join(m.name for m in t.metrics))
+    out.print(table)
+    out.print("Show one with `clir-bench tracks show NAME`; any track TOML file works where a name does.")
+
+
+@tracks_app.command("show")
+@user_errors
+def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML file.")]) -> None:
+    """Print a track's definition, its data sizes and sha256 checksums."""
+    from clir_bench.export import checksums
+    from clir_bench.tracks import get_track
+
+    t = get_track(name)
+    out.print(f"[bold]{t.name}[/] (version {t.version}) from {t.path}")
+    if t.description:
+        out.print(t.description)
+    out.print(f"collection: {t.collection.describe()}")
+    out.print(f"languages:  low {' '.join(t.of_class('low'))}; high {' '.join(t.of_class('high'))}")
+    if t.collection.name == "udhr":
+        from clir_bench.udhr import fallbacks
+
+        units = fallbacks(list(t.languages))
+        detail = "; ".join(f"{lang} {', '.join(map(str, u))}" for lang, u in units.items()) or "none"
+        out.print(f"alignment:  paragraph-level; article-level fallback (paragraph counts differ) in units: {detail}")
+    for split in ("test", "dev"):
+        sizes = ", ".join(f"{lang} {len(p.queries)}" for lang, p in t.data(split).items())
+        out.print(f"{split} queries: {sizes}")
+    bitext, manifest = t.noisy_bitext()
+    out.print("bitext:     " + "; ".join(src.describe() for src in t.bitext_sources))
+    out.print("            " + ", ".join(f"{lang} {len(p)}" for lang, p in bitext.items()) + " pairs")
+    out.print(f"noise:      {t.noise.describe()}, seed {t.seed}: {len(manifest)} pairs corrupted")
+    out.print(f"metrics:    {', '.join(m.name for m in t.metrics)} (primary {t.primary.name})")
+    out.print(f"max docs:   {t.max_docs_per_query} per query")
+    for part, digest in checksums(t).items():
+        out.print(f"sha256 {part + ':':7} {digest}")
+
+
+@data_app.command("export")
+@user_errors
+def data_export(
+    track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (must be empty or absent).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")] = False,
+) -> None:
+    """Write queries, documents, qrels and the noisy bitext of a track, with a manifest."""
+    from clir_bench.export import export
+    from clir_bench.tracks import get_track
+
+    manifest = export(get_track(track), out_dir, force=force)
+    out.print(f"wrote {len(manifest['files']) + 1} files to {out_dir} (checksums in manifest.json)")
+
+
+def _judgments(run: Path, track: str | None, qrels: Path | None):
+    from clir_bench import scoring
+    from clir_bench.tracks import get_track
+
+    if track and qrels:
+        raise ClirBenchError("pass --track or --qrels, not both")
+    if qrels:
+        return scoring.from_qrels(qrels)
+    if track:
+        return scoring.from_track(get_track(track))
+    if not run.is_file():
+        raise ClirBenchError(f"run file {run} does not exist")
+    found, twins = scoring.detect_track(run)
+    same = f" (same test data as {', '.join(twins)})" if twins else ""
+    err.print(f"recognised the queries of track {found.name}{same}; pass --track to choose", highlight=False)
+    return scoring.from_track(found)
+
+
+def _print_problems(path: Path, scan) -> None:
+    for line in scan.errors.lines(str(path)):
+        err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
+    for line in scan.warnings.lines(str(path)):
+        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True, markup=True)
+    if scan.errors.total:
+        err.print(f"[bold red]{path}: {scan.errors.total:,} error(s)[/], {scan.warnings.total:,} warning(s); "
+                  "fix the lines above and run again", highlight=False)
+
+
+@app.command()
+@user_errors
+def validate(run: RunArg, track: TrackOpt = None, qrels: QrelsOpt = None) -> None:
+    """Check a TREC run file strictly; list every problem with file:line."""
+    from clir_bench.runfile import scan_run
+
+    judgments = _judgments(run, track, qrels)
+    scan = scan_run(run, judgments.spec)
+    missing = len(set(judgments.qrels) - set(scan.qids))
+    if missing:
+        scan.warnings.add(0, f"{missing:,} judged queries absent from the run", "every query (they would score 0)")
+    _print_problems(run, scan)
+    if scan.errors.total:
+        raise typer.Exit(1)
+    out.print(f"{run}: valid: {scan.records:,} lines, {len(scan.qids):,} queries, "
+              f"{scan.warnings.total} warning(s), against {judgments.source}", highlight=False)
+
+
+@app.command()
+@user_errors
+def score(
+    run: RunArg,
+    track: TrackOpt = None,
+    qrels: QrelsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
+    resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes for large runs (default: cores).")] = None,
+) -> None:
+    """Validate a run, then score it with pytrec_eval: per-language metrics, high/low means, gap."""
+    from clir_bench.io import write_text_atomic
+    from clir_bench.scoring import score_run
+
+    judgments = _judgments(run, track, qrels)
+    report = score_run(run, judgments, resamples=resamples, seed=seed, workers=workers)
+    text = json.dumps(report, indent=2, sort_keys=False) + "\n"
+    if output:
+        write_text_atomic(output, text)
+    if as_json:
+        sys.stdout.write(text)
+        return
+    for line in report["warnings"]:
+        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+    out.print(_table(report))
+    if output:
+        out.print(f"report written to {output}")
+
+
+def _fmt(x) -> str:
+    return "-" if x is None else f"{x:.4f}"
+
+
+def _ci(ci) -> str:
+    lo, hi = ci
+    return "" if lo != lo else f" [{lo:.3f}, {hi:.3f}]"
+
+
+def _table(report: dict):
+    from rich.table import Table
+
+    metrics, primary = report["metrics"], report["primary"]
+    table = Table(title=f"{report['run']['path']} against {report['scored_against']}",
+                  caption=f"95% stratified bootstrap CIs ({report['provenance']['bootstrap']['resamples']:,} "
+                          f"resamples) on {primary}; missing queries score 0")
+    table.add_column("language")
+    table.add_column("class")
+    table.add_column("queries", justify="right")
+    for m in metrics:
+        table.add_column(m, justify="right")
+    for lang, row in report["languages"].items():
+        cells = [_fmt(row["mean"][m]) + (_ci(row["ci"]) if m == primary else "") for m in metrics]
+        table.add_row(lang, row["class"] or "", f"{row['queries']}" + (f" ({row['missing']} missing)"
+                      if row["missing"] else ""), *cells)
+    summary = report["summary"]
+    if summary:
+        table.add_section()
+        for which, label in (("high", "high mean"), ("low", "low mean"), ("gap", "gap (high - low)"),
+                             ("relative_gap", "relative gap")):
+            cells = [_fmt(summary[m][which]) + (_ci(summary["ci"][which]) if m == primary else "") for m in metrics]
+            table.add_row(label, "", "", *cells, style="bold" if which == "gap" else None)
+    return table
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,111 @@
+"""What a participant needs from a track, as files: queries, documents, qrels, noisy bitext.
+
+Layout (all UTF-8, tab-separated, one header line in each TSV):
+
+    queries/{test,dev}/LANG.tsv      qid, text
+    documents/{test,dev}.tsv         docid, text (shared by all languages), or
+    documents/{test,dev}/LANG.tsv    one file per language when the collection has one per language
+    qrels/{test,dev}.txt             TREC qrels: qid 0 docid grade
+    bitext/LANG.tsv                  id, text, english (the noisy training bitext)
+    noise-manifest.tsv               lang, id, kind, detail: which pairs were corrupted, how
+    track.toml, README.md, manifest.json (sha256 of every file)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clir_bench import __version__
+from clir_bench.io import atomic_dir, sha256_bytes
+
+SPLITS = ("test", "dev")
+
+
+def _tsv(header: tuple[str, ...], rows) -> bytes:
+    lines = ["\t".join(header)]
+    for row in rows:
+        cells = [" ".join(str(c).split()) for c in row]  # no tab or newline can break a row
+        lines.append("\t".join(cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _qrels(qrels: dict) -> bytes:
+    return "".join(f"{q} 0 {d} {g}\n" for q in sorted(qrels) for d, g in sorted(qrels[q].items())).encode()
+
+
+def render_split(track, split: str) -> dict[str, bytes]:
+    data = track.data(split)
+    files: dict[str, bytes] = {}
+    shared = len({id(p.docs) for p in data.values()}) == 1
+    qrels = {}
+    for lang, pair in data.items():
+        files[f"queries/{split}/{lang}.tsv"] = _tsv(("qid", "text"), sorted(pair.queries.items()))
+        if not shared:
+            files[f"documents/{split}/{lang}.tsv"] = _tsv(("docid", "text"), sorted(pair.docs.items()))
+        qrels.update(pair.qrels)
+    if shared:
+        files[f"documents/{split}.tsv"] = _tsv(("docid", "text"), sorted(next(iter(data.values())).docs.items()))
+    files[f"qrels/{split}.txt"] = _qrels(qrels)
+    return files
+
+
+def render_bitext(track) -> dict[str, bytes]:
+    bitext, manifest = track.noisy_bitext()
+    files = {f"bitext/{lang}.tsv": _tsv(("id", "text", "english"), ((p.id, p.text, p.english) for p in pairs))
+             for lang, pairs in bitext.items()}
+    files["noise-manifest.tsv"] = _tsv(("lang", "id", "kind", "detail"),
+                                       ((c.lang, c.id, c.kind, c.detail) for c in manifest))
+    return files
+
+
+def digest(files: dict[str, bytes]) -> str:
+    """One sha256 for a set of files: over the sorted `sha256  path` lines (sha256sum format)."""
+    return sha256_bytes("".join(f"{sha256_bytes(b)}  {p}\n" for p, b in sorted(files.items())).encode())
+
+
+def checksums(track) -> dict[str, str]:
+    """sha256 of the test data, the dev data and the noisy bitext (with its manifest)."""
+    return {"test": digest(render_split(track, "test")), "dev": digest(render_split(track, "dev")),
+            "bitext": digest(render_bitext(track))}
+
+
+README = """# {name} (clir-bench track, version {version})
+
+{description}
+
+Exported by clir-bench {harness}. Queries in each language search the documents; write a
+TREC run (`qid Q0 docid rank score tag`, at most {max_docs} documents per query) for the
+test queries, then `clir-bench score RUN --track {name}`. Tune on `dev` only.
+
+- queries/SPLIT/LANG.tsv: qid, text. Languages: low-resource {low}; high-resource {high}.
+- documents: docid, text.
+- qrels/SPLIT.txt: TREC qrels, grade 2 = the aligned paragraph, 1 = same article.
+- bitext/LANG.tsv: id, text (LANG), english. The training data: {noise}.
+- noise-manifest.tsv: which pairs the noise corrupted; for analysis, not for training.
+- manifest.json: sha256 of every file.
+"""
+
+
+def export(track, out: Path, *, force: bool = False) -> dict:
+    """Write the track's files to `out` atomically; return the manifest."""
+    parts = {"test": render_split(track, "test"), "dev": render_split(track, "dev"), "bitext": render_bitext(track)}
+    files = {path: data for part in parts.values() for path, data in part.items()}
+    files["track.toml"] = track.source.encode("utf-8")
+    files["README.md"] = README.format(
+        name=track.name, version=track.version, description=track.description, harness=__version__,
+        max_docs=track.max_docs_per_query, low=", ".join(track.of_class("low")),
+        high=", ".join(track.of_class("high")), noise=track.noise.describe()).encode()
+    manifest = {
+        "track": track.name, "track_version": track.version, "harness": f"clir-bench {__version__}",
+        "checksums": {name: digest(part) for name, part in parts.items()},
+        "files": {p: {"sha256": sha256_bytes(b), "bytes": len(b)} for p, b in sorted(files.items())},
+    }
+    with atomic_dir(out, force=force) as tmp:
+        for rel, data in files.items():
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+

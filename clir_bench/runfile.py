@@ -1,0 +1,421 @@
+"""Strict, streaming validation of TREC run files (`qid Q0 docid rank score tag`).
+
+Every problem is collected with its line, what was found and what was expected, then
+reported once. Plain and gzipped files, CRLF line ends, a UTF-8 BOM, blank lines and
+extra whitespace are accepted; the second column is ignored, as trec_eval ignores it.
+
+The scan streams: a query's documents are handed to a consumer (the scorer) in batches
+once the query's lines have ended, so memory stays small. Queries must then be grouped
+(contiguous), as every TREC tool writes them; a file that is not grouped is scanned again
+with every query kept until the end. Large plain files are split at query boundaries and
+scanned by several processes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from operator import le, lt
+from pathlib import Path
+
+from clir_bench.errors import ClirBenchError
+
+MAX_LINE = 4096  # characters; a real run line is well under 200
+MAX_SHOWN = 50  # problems of each severity listed in full
+BLOCK = 1 << 22
+BATCH = 512  # queries handed to the consumer at a time
+PARALLEL_MIN_BYTES = 32 << 20
+_INF = math.inf
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # 0 = the whole file
+    found: str
+    expected: str
+
+    def format(self, path: str) -> str:
+        loc = f"{path}:{self.line}" if self.line else path
+        return f"{loc}: found {self.found}, expected {self.expected}"
+
+
+@dataclass
+class Problems:
+    """Problems of one severity: the first MAX_SHOWN in full, and a count of all."""
+
+    shown: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, line: int, found: str, expected: str) -> None:
+        self.total += 1
+        if len(self.shown) < MAX_SHOWN:
+            self.shown.append(Problem(line, found, expected))
+
+    def extend(self, other: Problems, offset: int = 0) -> None:
+        for p in other.shown:
+            if len(self.shown) < MAX_SHOWN:
+                self.shown.append(Problem(p.line + offset if p.line else 0, p.found, p.expected))
+        self.total += other.total
+
+    def lines(self, path: str) -> list[str]:
+        out = [p.format(path) for p in sorted(self.shown, key=lambda p: p.line)]
+        if self.total > len(self.shown):
+            out.append(f"... and {self.total - len(self.shown):,} more")
+        return out
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run is checked against.
+
+    `qids`: the known query ids (None: any); `strict_qids`: an unknown qid is an error (a
+    track) rather than a warning (a bare qrels file, where trec_eval ignores it);
+    `docs_of`: qid -> the set of valid docids (None: unchecked).
+    """
+
+    qids: frozenset | None = None
+    strict_qids: bool = True
+    docs_of: dict | None = None
+    max_docs: int = 1000
+    expected_qids: str = "a known query id"
+
+
+@dataclass
+class Scan:
+    """What a scan found: problems, per-query consumer results and counts."""
+
+    errors: Problems = field(default_factory=Problems)
+    warnings: Problems = field(default_factory=Problems)
+    results: dict = field(default_factory=dict)
+    qids: list = field(default_factory=list)  # in order of first appearance
+    tags: dict = field(default_factory=dict)  # tag -> first line
+    lines: int = 0
+    records: int = 0
+    misordered: int = 0  # queries whose ranks disagree with their score order
+    grouped: bool = True
+
+
+class _Regroup(Exception):
+    """A closed query reappeared: rescan keeping every query until the end."""
+
+
+def _open_binary(path: Path):
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _blocks(f, start: int, end: int | None, errors: Problems) -> Iterator[tuple[str, int]]:
+    """Yield (text, lines so far) for blocks of whole lines of bytes [start, end)."""
+    if start:
+        f.seek(start)
+    remaining = None if end is None else end - start
+    carry = b""
+    first = start == 0
+    lineno = 0
+    while True:
+        want = BLOCK if remaining is None else min(BLOCK, remaining)
+        data = f.read(want) if want > 0 else b""
+        if remaining is not None:
+            remaining -= len(data)
+        if not data:
+            break
+        buf = carry + data
+        if first:
+            first = False
+            if buf.startswith(b"\xef\xbb\xbf"):
+                buf = buf[3:]
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0 and len(buf) <= 4 * MAX_LINE:
+            carry = buf
+            continue
+        if cut == 0:  # one line longer than a block can hold: report it, keep its end
+            errors.add(lineno + 1, f"a line of over {len(buf):,} bytes", f"at most {MAX_LINE:,} characters")
+            carry = b""
+            skipping = True
+            while skipping:
+                data = f.read(BLOCK if remaining is None else min(BLOCK, remaining))
+                if remaining is not None:
+                    remaining -= len(data)
+                if not data:
+                    break
+                nl = data.find(b"\n")
+                if nl >= 0:
+                    carry, skipping = data[nl + 1:], False
+            lineno += 1
+            continue
+        chunk, carry = buf[:cut], buf[cut:]
+        yield _decode(chunk, lineno, errors), lineno
+        lineno += chunk.count(b"\n")
+    if carry:
+        yield _decode(carry, lineno, errors), lineno
+
+
+def _decode(chunk: bytes, lineno: int, errors: Problems) -> str:
+    """UTF-8 text of `chunk`; lines with bad bytes or NULs are reported and blanked."""
+    try:
+        text = chunk.decode("utf-8")
+        if "\x00" not in text:
+            return text
+    except UnicodeDecodeError:
+        pass
+    lines = chunk.split(b"\n")
+    for i, raw in enumerate(lines):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            errors.add(lineno + i + 1, f"bytes that are not UTF-8 ({raw[e.start:e.start + 4]!r} at byte {e.start + 1})",
+                       "UTF-8 text; is this a binary file?")
+            lines[i] = b""
+            continue
+        if "\x00" in line:
+            errors.add(lineno + i + 1, "a NUL byte (binary content)", "a text line `qid Q0 docid rank score tag`")
+            lines[i] = b""
+    return b"\n".join(lines).decode("utf-8")
+
+
+class _Scanner:
+    """Parse, check and group one range of a run file."""
+
+    def __init__(self, spec: RunSpec, consume: Callable | None, keep_all: bool) -> None:
+        self.spec = spec
+        self.consume = consume
+        self.keep_all = keep_all
+        self.scan = Scan()
+        self.open: dict[str, tuple[dict, list, int]] = {}  # qid -> (docs, ranks, first line)
+        self.closed: set[str] = set()
+        self.batch: dict[str, dict] = {}
+
+    def run(self, f, start: int = 0, end: int | None = None) -> Scan:
+        scan, spec = self.scan, self.spec
+        errors = scan.errors
+        docs_of = spec.docs_of
+        cur, qd, ranks, docset, tag = None, None, None, None, None
+        lineno = 0
+        for text, lineno in _blocks(f, start, end, errors):
+            lines = text.split("\n")
+            if not lines[-1]:
+                lines.pop()
+            for line in lines:
+                lineno += 1
+                parts = line.split()
+                if len(parts) != 6:
+                    if parts:
+                        errors.add(lineno, f"{len(parts)} columns ({_clip(line)!r})",
+                                   "6 columns `qid Q0 docid rank score tag`")
+                    continue
+                q, _, d, r, s, t = parts
+                if q != cur:
+                    cur = q
+                    qd, ranks = self._switch(q, lineno)
+                    docset = docs_of.get(q) if docs_of is not None else None
+                try:
+                    x = float(s)
+                except ValueError:
+                    errors.add(lineno, f"score {_clip(s)!r}", "a number")
+                    continue
+                if not -_INF < x < _INF:
+                    errors.add(lineno, f"score {s!r}", "a finite number")
+                    continue
+                if not r.isdigit():
+                    try:
+                        int(r)
+                    except ValueError:
+                        errors.add(lineno, f"rank {_clip(r)!r}", "an integer")
+                        continue
+                if d in qd:
+                    errors.add(lineno, f"document {_clip(d)!r} a second time for query {q!r}",
+                               "each (qid, docid) pair once")
+                    continue
+                if docset is not None and d not in docset:
+                    errors.add(lineno, f"document {_clip(d)!r} for query {q!r}", "a document of the collection")
+                    continue
+                if len(line) > MAX_LINE:
+                    errors.add(lineno, f"a line of {len(line):,} characters", f"at most {MAX_LINE:,}")
+                    continue
+                if t != tag:
+                    tag = t
+                    scan.tags.setdefault(t, lineno)
+                qd[d] = x
+                ranks.append(r)
+        scan.lines = lineno
+        for q in list(self.open):
+            self._close(q)
+        self._flush()
+        return scan
+
+    def _switch(self, q: str, lineno: int) -> tuple[dict, list]:
+        """Start (or, when not grouped, resume) query `q`; close the previous one."""
+        scan = self.scan
+        if q in self.open:  # keep_all mode: a query that reappears
+            qd, ranks, _ = self.open[q]
+            return qd, ranks
+        if q in self.closed:
+            scan.grouped = False
+            if not self.keep_all:
+                raise _Regroup
+        spec = self.spec
+        if not self.keep_all and self.open:
+            for prev in list(self.open):
+                self._close(prev)
+        if spec.qids is not None and q not in spec.qids:
+            (scan.errors if spec.strict_qids else scan.warnings).add(
+                lineno, f"query id {_clip(q)!r}", spec.expected_qids)
+        scan.qids.append(q)
+        qd, ranks = {}, []
+        self.open[q] = (qd, ranks, lineno)
+        return qd, ranks
+
+    def _close(self, q: str) -> None:
+        qd, ranks, first = self.open.pop(q)
+        self.closed.add(q)
+        scan, spec = self.scan, self.spec
+        n = len(qd)
+        scan.records += n
+        if n > spec.max_docs:
+            scan.errors.add(first, f"{n:,} documents for query {q!r}",
+                            f"at most {spec.max_docs:,} per query (keep the top {spec.max_docs:,})")
+        if n > 1:
+            rk = list(map(int, ranks))
+            sc = list(qd.values())
+            if not all(map(le, rk, rk[1:])):
+                order = sorted(range(n), key=rk.__getitem__)
+                sc = [sc[i] for i in order]
+            if any(map(lt, sc, sc[1:])):
+                scan.misordered += 1
+                if scan.misordered <= 3:
+                    scan.warnings.add(first, f"ranks of query {q!r} that disagree with its scores",
+                                      "rank 1 to hold the highest score (scoring uses scores, as trec_eval does)")
+        if self.consume is not None and (spec.qids is None or q in spec.qids):
+            self.batch[q] = qd
+            if len(self.batch) >= BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            self.scan.results.update(self.consume(self.batch))
+            self.batch = {}
+
+
+def _clip(s: str, n: int = 40) -> str:
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, workers: int | None = None) -> Scan:
+    """Validate the run at `path`; hand each query's {docid: score} to `consume` in batches.
+
+    `consume(batch) -> {qid: result}` must be a pure function of its batch (it may run in a
+    forked worker). Raises ClirBenchError only when the file cannot be read at all.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        gz = _open_binary(path)
+        gz.close()
+        is_gzip = isinstance(gz, gzip.GzipFile)
+    except OSError as e:
+        raise ClirBenchError(f"cannot read run file {path}: {e.strerror}") from None
+    if workers is None:
+        workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
+    try:
+        scan = None
+        if not is_gzip and workers > 1 and size >= PARALLEL_MIN_BYTES:
+            scan = _parallel(path, spec, consume, workers, size)
+        if scan is None:
+            scan = _serial(path, spec, consume, keep_all=False)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise ClirBenchError(f"{path}: found a damaged gzip stream ({e}), expected a complete .gz file; "
+                             "re-compress the run") from None
+    if scan.records == 0 and scan.errors.total == 0:
+        scan.errors.add(0, "no run lines (an empty file)", "lines `qid Q0 docid rank score tag`")
+    if len(scan.tags) > 1:
+        tags = ", ".join(f"{t!r} (line {n})" for t, n in list(scan.tags.items())[:5])
+        scan.warnings.add(0, f"{len(scan.tags)} run tags: {tags}", "one tag per run file")
+    if scan.misordered > 3:
+        scan.warnings.add(0, f"{scan.misordered} queries whose ranks disagree with their scores (3 shown)",
+                          "rank order = score order")
+    return scan
+
+
+def _serial(path: Path, spec: RunSpec, consume, keep_all: bool) -> Scan:
+    try:
+        with _open_binary(path) as f:
+            return _Scanner(spec, consume, keep_all).run(f)
+    except _Regroup:
+        return _serial(path, spec, consume, keep_all=True)
+
+
+_FORK_STATE: tuple = ()
+
+
+def _scan_range(path: str, start: int, end: int) -> Scan | None:
+    spec, consume = _FORK_STATE
+    try:
+        with open(path, "rb") as f:
+            return _Scanner(spec, consume, keep_all=False).run(f, start, end)
+    except _Regroup:
+        return None
+
+
+def _boundaries(path: Path, size: int, parts: int) -> list[int]:
+    """Byte offsets that split the file into `parts` ranges, each starting a new query."""
+    cuts = [0]
+    with open(path, "rb") as f:
+        for i in range(1, parts):
+            f.seek(max(size * i // parts, cuts[-1]))
+            f.readline()
+            prev = None
+            while True:
+                pos = f.tell()
+                line = f.readline(1 << 20)
+                if not line:
+                    pos = size
+                    break
+                if not line.endswith(b"\n") and f.tell() < size:
+                    return [0, size]  # a line too long to look at: no split
+                q = line.split(None, 1)[0] if line.strip() else None
+                if prev is not None and q is not None and q != prev:
+                    break
+                prev = q if q is not None else prev
+            if pos < size and pos > cuts[-1]:
+                cuts.append(pos)
+    return cuts + [size]
+
+
+def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Scan | None:
+    """Scan ranges in forked workers and merge; None when the file is not grouped by query."""
+    import multiprocessing
+
+    global _FORK_STATE
+    cuts = _boundaries(path, size, workers)
+    if len(cuts) <= 2:
+        return _serial(path, spec, consume, keep_all=False)
+    _FORK_STATE = (spec, consume)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(len(cuts) - 1) as pool:
+            parts = pool.starmap(_scan_range, [(str(path), a, b) for a, b in zip(cuts, cuts[1:])])
+    finally:
+        _FORK_STATE = ()
+    if any(p is None for p in parts):
+        return None
+    merged, offset, seen = Scan(), 0, set()
+    for part in parts:
+        if seen.intersection(part.qids):
+            return None
+        seen.update(part.qids)
+        merged.errors.extend(part.errors, offset)
+        merged.warnings.extend(part.warnings, offset)
+        merged.results.update(part.results)
+        merged.qids += part.qids
+        for tag, line in part.tags.items():
+            merged.tags.setdefault(tag, line + offset)
+        merged.records += part.records
+        merged.misordered += part.misordered
+        offset += part.lines
+    merged.lines = offset
+    return merged

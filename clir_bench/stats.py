@@ -1,0 +1,42 @@
+"""Percentile bootstrap confidence intervals (Efron & Tibshirani 1993, ch. 13).
+
+Queries are resampled with replacement within each language (a stratified bootstrap:
+languages are independent samples of different sizes), so the interval of the gap
+reflects every language's query sample. Written with NumPy because `scipy.stats` takes
+0.7 s to import, which `clir-bench score` would pay on every call; tests check these
+intervals against `scipy.stats.bootstrap(method="percentile")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+CHUNK = 1 << 22  # resampled values held at once
+
+
+def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, resamples: int = 10_000,
+                 confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile CI of `statistic(means)`, where `means[i]` are bootstrap means of `samples[i]`.
+
+    `statistic` maps a list of arrays of resampled means (one per sample, shape (B,)) to an
+    array of shape (B,). Empty samples keep a mean of NaN.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
+    means = []
+    for a in arrays:
+        if a.size == 0:
+            means.append(np.full(resamples, np.nan))
+            continue
+        out = np.empty(resamples)
+        step = max(1, CHUNK // a.size)
+        for lo in range(0, resamples, step):
+            hi = min(resamples, lo + step)
+            out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size))].mean(axis=1)
+        means.append(out)
+    values = statistic(means)
+    alpha = (1 - confidence) / 2
+    lo, hi = np.nanquantile(values, [alpha, 1 - alpha]) if np.isfinite(values).any() else (np.nan, np.nan)
+    return float(lo), float(hi)

@@ -1,0 +1,173 @@
+"""Tracks: declarative TOML files that fix everything that affects a score.
+
+A track names a collection, its languages with their resource class (high / low), the
+training bitext sources, the noise applied to them and its seed, the metrics (first =
+primary) and the run-file limits. Built-in tracks live in `clir_bench/data/tracks/`; any
+other TOML file can be given by path wherever a track name is accepted.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from clir_bench import irds, udhr  # noqa: F401  (register the collection sources)
+from clir_bench.bitext import BITEXT, Pair
+from clir_bench.collection import SOURCES, PairData
+from clir_bench.errors import ClirBenchError
+from clir_bench.languages import LANGUAGES
+from clir_bench.metrics import Metric, metric
+from clir_bench.noise import NOISE, Corruption, corrupt
+from clir_bench.registry import Registry
+from clir_bench.schema import Where, check_keys, expect
+
+CLASSES = ("low", "high")
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    kind: str
+    rate: float
+    params: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        extra = "".join(f", {k}={v}" for k, v in sorted(self.params.items()))
+        return f"{self.kind} at rate {self.rate:g}{extra}"
+
+
+@dataclass(frozen=True, eq=False)
+class Track:
+    name: str
+    version: int
+    description: str
+    seed: int
+    collection: object  # a CollectionSource
+    languages: dict[str, str]  # lang -> "high" | "low", in declaration order
+    bitext_sources: tuple
+    noise: NoiseSpec
+    metrics: tuple[Metric, ...]  # first is primary
+    max_docs_per_query: int
+    path: str
+    source: str  # the TOML text
+
+    @property
+    def primary(self) -> Metric:
+        return self.metrics[0]
+
+    def of_class(self, cls: str) -> list[str]:
+        return [lang for lang, c in self.languages.items() if c == cls]
+
+    @functools.cache  # noqa: B019  (tracks are few and live as long as the process)
+    def data(self, split: str = "test") -> dict[str, PairData]:
+        """Per language: queries, documents and qrels of `split` ("test" or "dev")."""
+        return {lang: self.collection.load(lang, split) for lang in self.languages}
+
+    @functools.cache  # noqa: B019
+    def clean_bitext(self) -> dict[str, list[Pair]]:
+        return {lang: [p for src in self.bitext_sources for p in src.pairs(lang)] for lang in self.languages}
+
+    @functools.cache  # noqa: B019
+    def noisy_bitext(self) -> tuple[dict[str, list[Pair]], list[Corruption]]:
+        """The training bitext with the track's seeded noise applied, and its manifest."""
+        return corrupt(self.clean_bitext(), kind=self.noise.kind, rate=self.noise.rate, seed=self.seed,
+                       **self.noise.params)
+
+
+def parse_track(text: str, path: str) -> Track:
+    """Validate a track definition; every problem names the file, line and key."""
+    where = Where(path, text)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ClirBenchError(f"{path}: not valid TOML: {e}") from None
+    top = {"name", "version", "description", "seed", "collection", "languages", "bitext", "noise",
+           "metrics", "max_docs_per_query"}
+    check_keys(doc, top, where, required={"name", "version", "seed", "collection", "languages", "noise"})
+    name = expect(doc["name"], str, where, "name", "a track name string")
+    version = expect(doc["version"], int, where, "version", "an integer version")
+    seed = expect(doc["seed"], int, where, "seed", "an integer seed")
+    description = expect(doc.get("description", ""), str, where, "description", "a string")
+    max_docs = expect(doc.get("max_docs_per_query", 1000), int, where, "max_docs_per_query", "a positive integer")
+    if max_docs < 1:
+        raise ClirBenchError(f"{where.at('max_docs_per_query')}: found {max_docs}, expected a positive integer")
+
+    cwhere = where.sub("collection")
+    coll = expect(doc["collection"], dict, where, "collection", "a [collection] table")
+    source = expect(coll.get("source"), str, cwhere, "source", f"one of: {', '.join(SOURCES)}")
+    collection = SOURCES.get(source)(coll, cwhere)
+
+    lwhere = where.sub("languages")
+    langs_table = expect(doc["languages"], dict, where, "languages", "a [languages] table with high = [...] and low = [...]")
+    check_keys(langs_table, set(CLASSES), lwhere, required=set(CLASSES))
+    languages: dict[str, str] = {}
+    for cls in CLASSES:
+        for lang in expect(langs_table[cls], list, lwhere, cls, "a list of language codes"):
+            if lang in languages:
+                raise ClirBenchError(f"{lwhere.at(cls)}: language {lang!r} is listed twice")
+            if collection.name == "udhr":
+                LANGUAGES.get(lang)
+            languages[lang] = cls
+    for cls in CLASSES:
+        if cls not in languages.values():
+            raise ClirBenchError(f"{lwhere.at(cls)}: found no language, expected at least one (the gap needs both classes)")
+
+    bitext_sources = []
+    for i, table in enumerate(expect(doc.get("bitext", []), list, where, "bitext", "[[bitext]] tables")):
+        bwhere = where.sub("bitext")
+        kind = expect(table.get("source"), str, bwhere, "source", f"one of: {', '.join(BITEXT)}")
+        bitext_sources.append(BITEXT.get(kind)(table, bwhere, collection=collection, seed=seed))
+
+    nwhere = where.sub("noise")
+    ntable = expect(doc["noise"], dict, where, "noise", "a [noise] table")
+    nkind = NOISE.get(expect(ntable.get("kind"), str, nwhere, "kind", f"one of: {', '.join(NOISE)}"))
+    check_keys(ntable, {"kind", "rate", *nkind.params}, nwhere, required={"rate"})
+    rate = expect(ntable["rate"], (int, float), nwhere, "rate", "a number in [0, 1]")
+    if not 0 <= rate <= 1:
+        raise ClirBenchError(f"{nwhere.at('rate')}: found {rate}, expected a number in [0, 1]")
+    params = {k: expect(ntable[k], t, nwhere, k, t.__name__) for k, (t, _) in nkind.params.items() if k in ntable}
+    noise = NoiseSpec(nkind.name, float(rate), params)
+
+    names = expect(doc.get("metrics", ["map", "ndcg@10", "p@10", "r@100", "mrr"]), list, where, "metrics",
+                   "a list of metric names, the primary first")
+    try:
+        metrics = tuple(dict.fromkeys(metric(n) for n in names))
+    except ClirBenchError as e:
+        raise ClirBenchError(f"{where.at('metrics')}: {e}") from None
+    if not metrics:
+        raise ClirBenchError(f"{where.at('metrics')}: found an empty list, expected at least one metric")
+    return Track(name, version, description, seed, collection, languages, tuple(bitext_sources), noise,
+                 metrics, max_docs, path, text)
+
+
+def load_track_file(path: Path) -> Track:
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ClirBenchError(f"cannot read track file {path}: {e}") from None
+    return parse_track(text, str(path))
+
+
+@functools.cache
+def builtin() -> Registry[Track]:
+    """The tracks shipped in clir_bench/data/tracks, by name."""
+    registry: Registry[Track] = Registry("track")
+    folder = resources.files("clir_bench").joinpath("data", "tracks")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            track = parse_track(entry.read_text("utf-8"), f"clir_bench/data/tracks/{entry.name}")
+            if f"{track.name}.toml" != entry.name:
+                raise ClirBenchError(f"{track.path}: name {track.name!r} differs from the file name")
+            registry.add(track.name, track)
+    return registry
+
+
+def get_track(name_or_path: str) -> Track:
+    """A built-in track by name, or a track file by path (anything ending in .toml)."""
+    if name_or_path.endswith(".toml") or Path(name_or_path).is_file():
+        if not Path(name_or_path).is_file():
+            raise ClirBenchError(f"track file {name_or_path} does not exist")
+        return load_track_file(Path(name_or_path))
+    return builtin().get(name_or_path)
