@@ -206,7 +206,7 @@ def score(
 
     judgments = _judgments(run, track, qrels)
     report = score_run(run, judgments, resamples=resamples, seed=seed, workers=workers)
-    text = json.dumps(report, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(report, indent=2, allow_nan=False) + "\n"
     if output:
         write_text_atomic(output, text)
     if as_json:
@@ -225,7 +225,7 @@ def _fmt(x) -> str:
 
 def _ci(ci) -> str:
     lo, hi = ci
-    return "" if lo != lo else f" [{lo:.3f}, {hi:.3f}]"
+    return "" if lo is None else f" [{lo:.3f}, {hi:.3f}]"
 
 
 def _table(report: dict):

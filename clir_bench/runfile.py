@@ -196,37 +196,36 @@ class _Scanner:
         docs_of = spec.docs_of
         cur, qd, ranks, docset, tag = None, None, None, None, None
         lineno = 0
+        to_float, inf = float, _INF
         for text, lineno in _blocks(f, start, end, errors):
             lines = text.split("\n")
             if not lines[-1]:
                 lines.pop()
-            for line in lines:
-                lineno += 1
+            long_lines = max(map(len, lines), default=0) > MAX_LINE
+            for lineno, line in enumerate(lines, lineno + 1):  # noqa: B020  (lineno carries on)
                 parts = line.split()
-                if len(parts) != 6:
+                try:
+                    q, _, d, r, s, t = parts
+                except ValueError:
                     if parts:
                         errors.add(lineno, f"{len(parts)} columns ({_clip(line)!r})",
                                    "6 columns `qid Q0 docid rank score tag`")
                     continue
-                q, _, d, r, s, t = parts
                 if q != cur:
                     cur = q
                     qd, ranks = self._switch(q, lineno)
                     docset = docs_of.get(q) if docs_of is not None else None
                 try:
-                    x = float(s)
+                    x = to_float(s)
                 except ValueError:
                     errors.add(lineno, f"score {_clip(s)!r}", "a number")
                     continue
-                if not -_INF < x < _INF:
+                if not -inf < x < inf:
                     errors.add(lineno, f"score {s!r}", "a finite number")
                     continue
-                if not r.isdigit():
-                    try:
-                        int(r)
-                    except ValueError:
-                        errors.add(lineno, f"rank {_clip(r)!r}", "an integer")
-                        continue
+                if not r.isdigit() and not _is_int(r):
+                    errors.add(lineno, f"rank {_clip(r)!r}", "an integer")
+                    continue
                 if d in qd:
                     errors.add(lineno, f"document {_clip(d)!r} a second time for query {q!r}",
                                "each (qid, docid) pair once")
@@ -234,8 +233,8 @@ class _Scanner:
                 if docset is not None and d not in docset:
                     errors.add(lineno, f"document {_clip(d)!r} for query {q!r}", "a document of the collection")
                     continue
-                if len(line) > MAX_LINE:
-                    errors.add(lineno, f"a line of {len(line):,} characters", f"at most {MAX_LINE:,}")
+                if long_lines and len(line) > MAX_LINE:
+                    errors.add(lineno, f"a line of {len(line):,} characters", f"at most {MAX_LINE:,} characters")
                     continue
                 if t != tag:
                     tag = t
@@ -301,6 +300,14 @@ class _Scanner:
             self.batch = {}
 
 
+def _is_int(s: str) -> bool:
+    try:
+        int(s)
+    except ValueError:
+        return False
+    return True
+
+
 def _clip(s: str, n: int = 40) -> str:
     return s if len(s) <= n else s[:n] + "..."
 
@@ -346,7 +353,9 @@ def _serial(path: Path, spec: RunSpec, consume, keep_all: bool) -> Scan:
         with _open_binary(path) as f:
             return _Scanner(spec, consume, keep_all).run(f)
     except _Regroup:
-        return _serial(path, spec, consume, keep_all=True)
+        scan = _serial(path, spec, consume, keep_all=True)
+        scan.grouped = False
+        return scan
 
 
 _FORK_STATE: tuple = ()
@@ -402,7 +411,7 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
     finally:
         _FORK_STATE = ()
     if any(p is None for p in parts):
-        return None
+        return None  # a part was not grouped by query
     merged, offset, seen = Scan(), 0, set()
     for part in parts:
         if seen.intersection(part.qids):

@@ -71,7 +71,7 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     errors = Problems()
     qrels: dict[str, dict[str, int]] = {}
     try:
-        opener = gzip.open if Path(path).read_bytes()[:2] == b"\x1f\x8b" else open
+        opener = gzip.open if _is_gzip(path) else open
         with opener(path, "rt", encoding="utf-8-sig") as f:
             for n, line in enumerate(f, 1):
                 parts = line.split()
@@ -117,7 +117,7 @@ def detect_track(run_path: Path, sample_lines: int = 2000):
 
     qids = set()
     try:
-        opener = gzip.open if Path(run_path).read_bytes()[:2] == b"\x1f\x8b" else open
+        opener = gzip.open if _is_gzip(run_path) else open
         with opener(run_path, "rt", encoding="utf-8-sig", errors="replace") as f:
             for line in itertools.islice(f, sample_lines):
                 if line.split():
@@ -210,7 +210,18 @@ def score_run(path: Path, judgments: Judgments, *, resamples: int = 10_000, seed
                            "method": "stratified percentile", "resamples": resamples, "seed": seed,
                            "confidence": 0.95}},
     }
-    return report
+    return _json_safe(report)
+
+
+def _json_safe(obj):
+    """NaN (an interval that cannot be formed) becomes None, so the report is valid JSON."""
+    if isinstance(obj, float):
+        return None if obj != obj else obj
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _mean(values: list[float]) -> float | None:
@@ -249,3 +260,8 @@ def _summary(judgments, languages, by_lang, per_query, names, resamples, seed) -
     out["ci"] = {which: bootstrap_ci(samples, stat(which), resamples=resamples, seed=seed + 1000)
                  for which in ("high", "low", "gap", "relative_gap")}
     return out
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"

@@ -9,6 +9,7 @@ intervals against `scipy.stats.bootstrap(method="percentile")`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 CHUNK = 1 << 22  # resampled values held at once
@@ -36,7 +37,10 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
             hi = min(resamples, lo + step)
             out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size))].mean(axis=1)
         means.append(out)
-    values = statistic(means)
+    values = np.asarray(statistic(means))
+    values = values[np.isfinite(values)]  # e.g. a relative gap whose resampled high mean is 0
+    if values.size == 0:
+        return math.nan, math.nan
     alpha = (1 - confidence) / 2
-    lo, hi = np.nanquantile(values, [alpha, 1 - alpha]) if np.isfinite(values).any() else (np.nan, np.nan)
+    lo, hi = np.quantile(values, [alpha, 1 - alpha])
     return float(lo), float(hi)

@@ -1,0 +1,115 @@
+"""Strict run validation: the malformed corpus, accepted variants, warnings, parallel scans."""
+
+import gzip
+
+import pytest
+from make_runs import BAD, OK, good_lines, text
+
+from clir_bench import runfile
+from clir_bench.runfile import RunSpec, scan_run
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+@pytest.mark.parametrize("command", ["validate", "score"])
+def test_malformed_run_is_refused_with_file_and_line(cli, runs, name, command):
+    path = runs / "bad" / name
+    code, output = cli(command, path, "--track", "noise-0.0")
+    _, line, phrase = BAD[name]
+    assert code == 1
+    assert "Traceback" not in output
+    where = f"{path}:{line}:" if line else f"{path}:"
+    assert where in output
+    assert phrase in output
+
+
+@pytest.mark.parametrize("name", sorted(OK) + ["good.trec.gz"])
+def test_accepted_variants_score_like_the_plain_file(cli, runs, name):
+    code, output = cli("validate", runs / "ok" / name, "--track", "noise-0.0")
+    assert code == 0, output
+    assert "valid: 12 lines, 3 queries" in output
+    from clir_bench.scoring import from_track, score_run
+    from clir_bench.tracks import get_track
+
+    judgments = from_track(get_track("noise-0.0"))
+    plain = score_run(runs / "ok" / "good.trec", judgments, resamples=200)
+    other = score_run(runs / "ok" / name, judgments, resamples=200)
+    assert other["per_query"] == plain["per_query"]
+
+
+def test_too_many_documents_per_query(cli, tmp_path, runs):
+    track = tmp_path / "small.toml"
+    from clir_bench.tracks import get_track
+
+    track.write_text(get_track("noise-0.0").source.replace("max_docs_per_query = 1000", "max_docs_per_query = 3"))
+    code, output = cli("validate", runs / "ok" / "good.trec", "--track", track)
+    assert code == 1
+    assert f"{runs / 'ok' / 'good.trec'}:1: found 4 documents for query 'sw-0101', expected at most 3" in output
+
+
+def test_warnings_do_not_fail_validation(cli, tmp_path):
+    lines = good_lines()
+    lines[4:8] = [line.replace("demo", "other") for line in lines[4:8]]  # a second tag
+    lines[1] = lines[1].replace(" 2 8.5 ", " 2 99.5 ")  # rank 2 scored above rank 1
+    path = tmp_path / "warn.trec"
+    path.write_text(text(lines))
+    code, output = cli("validate", path, "--track", "noise-0.0")
+    assert code == 0, output
+    assert "2 run tags" in output
+    assert f"{path}:1: found ranks of query 'sw-0101' that disagree with its scores" in output
+    assert "95 judged queries absent from the run" in output
+
+
+def test_problem_cap_counts_the_rest():
+    errors = runfile.Problems()
+    for i in range(runfile.MAX_SHOWN + 7):
+        errors.add(i + 1, "x", "y")
+    lines = errors.lines("f")
+    assert len(lines) == runfile.MAX_SHOWN + 1 and lines[-1] == "... and 7 more"
+
+
+def _big_run(path, queries=300, docs=40, grouped=True):
+    lines = [f"q{q:04d} Q0 d{d:05d} {r} {1000 - r + (q % 7) / 10:.4f} t"
+             for q in range(queries) for r, d in enumerate(range(q, q + docs), 1)]
+    if not grouped:
+        lines = lines[1::2] + lines[0::2]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_parallel_scan_equals_serial(tmp_path, monkeypatch, grouped):
+    path = _big_run(tmp_path / "big.trec", grouped=grouped)
+    spec = RunSpec(qids=frozenset(f"q{q:04d}" for q in range(300)))
+    consume = lambda batch: {q: (len(d), round(sum(d.values()), 6)) for q, d in batch.items()}  # noqa: E731
+    serial = scan_run(path, spec, consume=consume, workers=1)
+    monkeypatch.setattr(runfile, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(runfile, "BATCH", 16)
+    parallel = scan_run(path, spec, consume=consume, workers=3)
+    assert parallel.results == serial.results
+    assert len(serial.results) == 300 and all(n == 40 for n, _ in serial.results.values())
+    assert parallel.records == serial.records == 300 * 40
+    assert parallel.lines == serial.lines == 300 * 40
+    assert serial.grouped is grouped
+
+
+def test_parallel_scan_reports_global_line_numbers(tmp_path, monkeypatch):
+    path = _big_run(tmp_path / "big.trec")
+    lines = path.read_text().splitlines()
+    lines[9000] = lines[9000].replace(" t", "")
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(runfile, "PARALLEL_MIN_BYTES", 1)
+    scan = scan_run(path, RunSpec(), workers=2)
+    assert [p.line for p in scan.errors.shown] == [9001]
+
+
+def test_truncated_gzip_is_a_clear_error(cli, tmp_path, runs):
+    data = gzip.compress((runs / "ok" / "good.trec").read_bytes() * 50)
+    path = tmp_path / "cut.trec.gz"
+    path.write_bytes(data[: len(data) // 2])
+    code, output = cli("validate", path, "--track", "noise-0.0")
+    assert code == 1 and "damaged gzip" in output and "Traceback" not in output
+
+
+def test_missing_run_file(cli, tmp_path):
+    code, output = cli("score", tmp_path / "nope.trec", "--track", "noise-0.0")
+    assert code == 1 and "nope.trec" in output and "Traceback" not in output
