@@ -235,7 +235,7 @@ def _table(report: dict):
     table = Table(title=f"{report['run']['path']} against {report['scored_against']}",
                   caption=f"95% stratified bootstrap CIs ({report['provenance']['bootstrap']['resamples']:,} "
                           f"resamples) on {primary}; missing queries score 0")
-    table.add_column("language")
+    table.add_column("language", no_wrap=True)
     table.add_column("class")
     table.add_column("queries", justify="right")
     for m in metrics:

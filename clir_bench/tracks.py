@@ -76,6 +76,14 @@ class Track:
                        **self.noise.params)
 
 
+def _lookup(registry: Registry, name: str, where: Where, key: str):
+    """`registry.get(name)`, its error located at `key` in the track file."""
+    try:
+        return registry.get(name)
+    except ClirBenchError as e:
+        raise ClirBenchError(f"{where.at(key)}: {e}") from None
+
+
 def parse_track(text: str, path: str) -> Track:
     """Validate a track definition; every problem names the file, line and key."""
     where = Where(path, text)
@@ -97,7 +105,7 @@ def parse_track(text: str, path: str) -> Track:
     cwhere = where.sub("collection")
     coll = expect(doc["collection"], dict, where, "collection", "a [collection] table")
     source = expect(coll.get("source"), str, cwhere, "source", f"one of: {', '.join(SOURCES)}")
-    collection = SOURCES.get(source)(coll, cwhere)
+    collection = _lookup(SOURCES, source, cwhere, "source")(coll, cwhere)
 
     lwhere = where.sub("languages")
     langs_table = expect(doc["languages"], dict, where, "languages", "a [languages] table with high = [...] and low = [...]")
@@ -108,7 +116,7 @@ def parse_track(text: str, path: str) -> Track:
             if lang in languages:
                 raise ClirBenchError(f"{lwhere.at(cls)}: language {lang!r} is listed twice")
             if collection.name == "udhr":
-                LANGUAGES.get(lang)
+                _lookup(LANGUAGES, lang, lwhere, cls)
             languages[lang] = cls
     for cls in CLASSES:
         if cls not in languages.values():
@@ -118,11 +126,11 @@ def parse_track(text: str, path: str) -> Track:
     for i, table in enumerate(expect(doc.get("bitext", []), list, where, "bitext", "[[bitext]] tables")):
         bwhere = where.sub("bitext")
         kind = expect(table.get("source"), str, bwhere, "source", f"one of: {', '.join(BITEXT)}")
-        bitext_sources.append(BITEXT.get(kind)(table, bwhere, collection=collection, seed=seed))
+        bitext_sources.append(_lookup(BITEXT, kind, bwhere, "source")(table, bwhere, collection=collection, seed=seed))
 
     nwhere = where.sub("noise")
     ntable = expect(doc["noise"], dict, where, "noise", "a [noise] table")
-    nkind = NOISE.get(expect(ntable.get("kind"), str, nwhere, "kind", f"one of: {', '.join(NOISE)}"))
+    nkind = _lookup(NOISE, expect(ntable.get("kind"), str, nwhere, "kind", f"one of: {', '.join(NOISE)}"), nwhere, "kind")
     check_keys(ntable, {"kind", "rate", *nkind.params}, nwhere, required={"rate"})
     rate = expect(ntable["rate"], (int, float), nwhere, "rate", "a number in [0, 1]")
     if not 0 <= rate <= 1:

@@ -1,0 +1,47 @@
+"""The command line: version, help, start-up cost, and no heavy imports for score/validate."""
+
+import subprocess
+import sys
+import time
+
+from clir_bench import __version__
+
+
+def test_version_and_help(cli):
+    code, output = cli("--version")
+    assert code == 0 and output.strip() == f"clir-bench {__version__}"
+    code, output = cli("-h")
+    assert code == 0 and all(c in output for c in ("score", "validate", "tracks", "data"))
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "clir_bench", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_score_help_is_fast():
+    best = min(_timed([sys.executable, "-m", "clir_bench", "score", "--help"]) for _ in range(3))
+    assert best < 0.5, f"score --help took {best:.2f} s"
+
+
+def _timed(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def test_score_and_validate_never_import_torch_or_transformers(runs):
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from clir_bench.cli import app\n"
+        f"for args in (['validate', {str(runs / 'ok' / 'good.trec')!r}],\n"
+        f"             ['score', {str(runs / 'ok' / 'good.trec')!r}, '--bootstrap', '100'],\n"
+        "             ['tracks', 'show', 'noise-0.3']):\n"
+        "    r = CliRunner().invoke(app, args)\n"
+        "    assert r.exit_code == 0, r.output\n"
+        "heavy = [m for m in ('torch', 'transformers', 'ot', 'ir_datasets', 'scipy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

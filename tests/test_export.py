@@ -1,0 +1,73 @@
+"""`data export`: complete, checksummed, never half-written, never over a user's folder."""
+
+import hashlib
+import json
+
+import pytest
+
+from clir_bench import export as export_mod
+from clir_bench.tracks import get_track
+
+
+def test_export_writes_every_file_with_checksums(cli, tmp_path):
+    out = tmp_path / "noise-0.3"
+    code, output = cli("data", "export", "--track", "noise-0.3", "--out", out)
+    assert code == 0, output
+    manifest = json.loads((out / "manifest.json").read_text())
+    for rel, meta in manifest["files"].items():
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == meta["sha256"], rel
+    langs = ["sw", "so", "yo", "ha", "de", "fr", "fi"]
+    for lang in langs:
+        assert (out / "queries" / "test" / f"{lang}.tsv").is_file()
+        assert (out / "bitext" / f"{lang}.tsv").is_file()
+    assert (out / "documents" / "test.tsv").read_text().count("\n") == 15  # header + 14 paragraphs
+    assert (out / "qrels" / "test.txt").is_file() and (out / "README.md").is_file()
+    assert (out / "track.toml").read_text() == get_track("noise-0.3").source
+    noise = (out / "noise-manifest.tsv").read_text().splitlines()
+    assert len(noise) - 1 == len(get_track("noise-0.3").noisy_bitext()[1])
+    code, output = cli("tracks", "show", "noise-0.3")
+    assert manifest["checksums"]["test"] in output and manifest["checksums"]["bitext"] in output
+
+
+def test_export_refuses_a_non_empty_folder_without_force(cli, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    code, output = cli("data", "export", "--track", "noise-0.0", "--out", out)
+    assert code == 1 and "--force" in output
+    assert (out / "notes.txt").read_text() == "keep me"
+    code, _ = cli("data", "export", "--track", "noise-0.0", "--out", out, "--force")
+    assert code == 0 and not (out / "notes.txt").exists() and (out / "manifest.json").is_file()
+
+
+def test_a_failed_export_leaves_nothing(cli, tmp_path, monkeypatch):
+    def boom(track):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_mod, "render_bitext", boom)
+    with pytest.raises(OSError):
+        export_mod.export(get_track("noise-0.0"), tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+    calls = []
+    real = export_mod.json.dumps
+
+    def fail_late(*a, **k):  # fail after every data file is written
+        calls.append(1)
+        raise OSError("disk full")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(export_mod.json, "dumps", fail_late)
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "x").write_text("old")
+    with pytest.raises(OSError):
+        export_mod.export(get_track("noise-0.0"), tmp_path / "old", force=True)
+    assert calls and real
+    assert [p.name for p in tmp_path.iterdir()] == ["old"] and (tmp_path / "old" / "x").read_text() == "old"
+
+
+def test_unwritable_output_is_a_clear_error(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, output = cli("data", "export", "--track", "noise-0.0", "--out", blocker / "sub")
+    assert code == 1 and "Traceback" not in output and "cannot create folder" in output

@@ -1,0 +1,73 @@
+"""Tracks: every built-in track loads; definitions are validated loudly, with file:line."""
+
+import pytest
+
+from clir_bench.errors import ClirBenchError
+from clir_bench.export import checksums
+from clir_bench.tracks import builtin, get_track, parse_track
+
+BASE = get_track("noise-0.0").source
+
+
+@pytest.mark.parametrize("name", list(builtin()), ids=str)
+def test_every_builtin_track(name):
+    track = get_track(name)
+    assert track.primary.name == "map"
+    assert set(track.of_class("low")) == {"sw", "so", "yo", "ha"} and set(track.of_class("high")) == {"de", "fr", "fi"}
+    data = track.data("test")
+    assert all(pair.queries and pair.qrels for pair in data.values())
+    assert set(checksums(track)) == {"test", "dev", "bitext"}
+
+
+def test_noise_tracks_share_test_data_but_not_bitext():
+    sums = {name: checksums(get_track(name)) for name in builtin()}
+    assert len({s["test"] for s in sums.values()}) == 1
+    assert len({s["bitext"] for s in sums.values()}) == len(sums)
+
+
+def test_near_miss_track_name_is_suggested(cli):
+    code, output = cli("tracks", "show", "noise-03")
+    assert code == 1 and "Did you mean 'noise-0.3'?" in output
+
+
+@pytest.mark.parametrize("edit, phrase", [
+    (("seed = 20230227", "seed = 20230227\nsede = 1"), ":7: sede: unknown key. Did you mean 'seed'?"),
+    (("rate = 0.0", "rate = 0.0\nrat = 1"), "noise.rat: unknown key. Did you mean 'rate'?"),
+    (("rate = 0.0", "rate = 1.5"), "noise.rate: found 1.5, expected a number in [0, 1]"),
+    (('kind = "misalign"', 'kind = "misalign2"'), "Did you mean 'misalign'?"),
+    (("fold = 0", "fold = 3"), "collection.fold: found 3, expected 0, 1 or 2"),
+    (('units = "train"', 'units = "all"'), "would put test and dev articles in the training bitext"),
+    (('"mrr"]', '"mrrr"]'), "unknown metric 'mrrr'. Did you mean 'mrr'?"),
+    (('high = ["de", "fr", "fi"]', "high = []"), "expected at least one"),
+    (('low = ["sw",', 'low = ["xx", "sw",'), "unknown language 'xx'"),
+    (('version = 1', 'version = "one"'), "version: found 'one', expected an integer version"),
+    (('[languages]', '[languages'), "not valid TOML"),
+])
+def test_invalid_track_files_are_refused(tmp_path, cli, edit, phrase):
+    path = tmp_path / "mine.toml"
+    path.write_text(BASE.replace(*edit, 1))
+    code, output = cli("tracks", "show", path)
+    assert code == 1 and "Traceback" not in output
+    assert phrase in output.replace("\n", " ") or phrase in output, output
+    assert str(path) in output
+
+
+def test_user_track_file_runs_like_a_builtin(tmp_path, cli):
+    path = tmp_path / "mine.toml"
+    path.write_text(BASE.replace('name = "noise-0.0"', 'name = "mine"').replace("rate = 0.0", 'rate = 0.2')
+                    .replace('kind = "misalign"', 'kind = "token"\nedit_rate = 0.5'))
+    code, output = cli("tracks", "show", path)
+    assert code == 0, output
+    assert "token at rate 0.2, edit_rate=0.5" in output
+    assert "sha256 bitext:" in output
+
+
+def test_parse_track_requires_keys():
+    with pytest.raises(ClirBenchError, match="missing required key 'noise'"):
+        parse_track('name = "x"\nversion = 1\nseed = 1\n[collection]\nsource = "udhr"\n'
+                    '[languages]\nlow = ["sw"]\nhigh = ["de"]\n', "x.toml")
+
+
+def test_tracks_list(cli):
+    code, output = cli("tracks")
+    assert code == 0 and all(name in output for name in builtin())
