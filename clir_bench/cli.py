@@ -31,8 +31,9 @@ data_app = typer.Typer(help="Export a track's data for participants.", no_args_i
 app.add_typer(tracks_app, name="tracks")
 app.add_typer(data_app, name="data")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output keeps whole tables (rich assumes 80 columns when it cannot ask a terminal).
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 TrackOpt = Annotated[Optional[str], typer.Option("--track", "-t", help="Track name or TOML file.")]
 QrelsOpt = Annotated[Optional[Path], typer.Option("--qrels", help="Score against a TREC qrels file instead.")]
@@ -220,7 +221,7 @@ def score(
 
 
 def _fmt(x) -> str:
-    return "-" if x is None else f"{x:.4f}"
+    return "-" if x is None else f"{x:.3f}"
 
 
 def _ci(ci) -> str:
@@ -232,22 +233,24 @@ def _table(report: dict):
     from rich.table import Table
 
     metrics, primary = report["metrics"], report["primary"]
-    table = Table(title=f"{report['run']['path']} against {report['scored_against']}",
+    from rich import box
+
+    table = Table(title=f"{report['run']['path']} against {report['scored_against']}", box=box.SIMPLE_HEAD,
                   caption=f"95% stratified bootstrap CIs ({report['provenance']['bootstrap']['resamples']:,} "
                           f"resamples) on {primary}; missing queries score 0")
     table.add_column("language", no_wrap=True)
     table.add_column("class")
-    table.add_column("queries", justify="right")
+    table.add_column("n", justify="right")
     for m in metrics:
         table.add_column(m, justify="right")
     for lang, row in report["languages"].items():
         cells = [_fmt(row["mean"][m]) + (_ci(row["ci"]) if m == primary else "") for m in metrics]
-        table.add_row(lang, row["class"] or "", f"{row['queries']}" + (f" ({row['missing']} missing)"
+        table.add_row(lang, row["class"] or "", f"{row['queries']}" + (f" ({row['missing']} absent)"
                       if row["missing"] else ""), *cells)
     summary = report["summary"]
     if summary:
         table.add_section()
-        for which, label in (("high", "high mean"), ("low", "low mean"), ("gap", "gap (high - low)"),
+        for which, label in (("high", "high mean"), ("low", "low mean"), ("gap", "gap = high - low"),
                              ("relative_gap", "relative gap")):
             cells = [_fmt(summary[m][which]) + (_ci(summary["ci"][which]) if m == primary else "") for m in metrics]
             table.add_row(label, "", "", *cells, style="bold" if which == "gap" else None)

