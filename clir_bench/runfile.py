@@ -23,6 +23,7 @@ from operator import le, lt
 from pathlib import Path
 
 from clir_bench.errors import ClirBenchError
+from clir_bench.io import sha256_file
 
 MAX_LINE = 4096  # characters; a real run line is well under 200
 MAX_SHOWN = 50  # problems of each severity listed in full
@@ -97,6 +98,7 @@ class Scan:
     records: int = 0
     misordered: int = 0  # queries whose ranks disagree with their score order
     grouped: bool = True
+    sha256: str = ""  # of the file as stored (compressed if gzipped)
 
 
 class _Regroup(Exception):
@@ -334,6 +336,8 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
             scan = _parallel(path, spec, consume, workers, size)
         if scan is None:
             scan = _serial(path, spec, consume, keep_all=False)
+        if not scan.sha256:
+            scan.sha256 = sha256_file(path)
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise ClirBenchError(f"{path}: found a damaged gzip stream ({e}), expected a complete .gz file; "
                              "re-compress the run") from None
@@ -407,7 +411,9 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
     try:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(len(cuts) - 1) as pool:
-            parts = pool.starmap(_scan_range, [(str(path), a, b) for a, b in zip(cuts, cuts[1:])])
+            pending = pool.starmap_async(_scan_range, [(str(path), a, b) for a, b in zip(cuts, cuts[1:])])
+            digest = sha256_file(path)  # while the workers scan
+            parts = pending.get()
     finally:
         _FORK_STATE = ()
     if any(p is None for p in parts):
@@ -427,4 +433,5 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
         merged.misordered += part.misordered
         offset += part.lines
     merged.lines = offset
+    merged.sha256 = digest
     return merged

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from clir_bench import __version__
 from clir_bench.errors import ClirBenchError
-from clir_bench.io import sha256_file
 from clir_bench.metrics import Metric, metric
 from clir_bench.runfile import Problems, RunSpec, Scan, scan_run
 from clir_bench.stats import bootstrap_ci
@@ -196,7 +195,7 @@ def score_run(path: Path, judgments: Judgments, *, resamples: int = 10_000, seed
             "ci": bootstrap_ci([values[primary]], lambda ms: ms[0], resamples=resamples, seed=seed + i),
         }
     report = {
-        "run": {"path": str(path), "sha256": sha256_file(path), "lines": scan.lines, "records": scan.records,
+        "run": {"path": str(path), "sha256": scan.sha256, "lines": scan.lines, "records": scan.records,
                 "queries": len(scan.qids), "tags": list(scan.tags)},
         "scored_against": judgments.source,
         "metrics": names,

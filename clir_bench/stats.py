@@ -35,7 +35,7 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
         step = max(1, CHUNK // a.size)
         for lo in range(0, resamples, step):
             hi = min(resamples, lo + step)
-            out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size))].mean(axis=1)
+            out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size), dtype=np.int32)].mean(axis=1)
         means.append(out)
     values = np.asarray(statistic(means))
     values = values[np.isfinite(values)]  # e.g. a relative gap whose resampled high mean is 0

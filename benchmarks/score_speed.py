@@ -1,0 +1,154 @@
+"""Scoring speed and memory: `clir-bench score` end to end against the tools a researcher
+would otherwise use, on one synthetic run of 5,000 queries x 1,000 documents (5M lines).
+
+Each tool runs as its own process, 3 times (median wall time); memory is the peak of the
+summed RSS of the process and its children, sampled every 10 ms (shared pages of forked
+workers count once per process, so this overstates clir-bench's parallel scan a little).
+Every tool must agree on MAP. Usage: python benchmarks/score_speed.py [--queries N] [--docs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+PYTREC = """
+import sys, pytrec_eval
+qrels = {}
+for line in open(sys.argv[2]):
+    q, _, d, r = line.split()
+    qrels.setdefault(q, {})[d] = int(r)
+run = {}
+for line in open(sys.argv[1]):
+    q, _, d, _, s, _ = line.split()
+    run.setdefault(q, {})[d] = float(s)
+res = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate(run)
+print(sum(res.get(q, {"map": 0.0})["map"] for q in qrels) / len(qrels))
+"""
+
+RANX = """
+import sys
+from ranx import Qrels, Run, evaluate
+qrels = Qrels.from_file(sys.argv[2], kind="trec")
+run = Run.from_file(sys.argv[1], kind="trec")
+print(evaluate(qrels, run, "map", make_comparable=True))
+"""
+
+IR_MEASURES = """
+import sys, ir_measures
+from ir_measures import AP
+qrels = list(ir_measures.read_trec_qrels(sys.argv[2]))
+run = ir_measures.read_trec_run(sys.argv[1])
+per_q = {m.query_id: m.value for m in ir_measures.iter_calc([AP], qrels, run)}
+qids = {q.query_id for q in qrels}
+print(sum(per_q.get(q, 0.0) for q in qids) / len(qids))
+"""
+
+
+def make_data(queries: int, docs: int) -> tuple[Path, Path]:
+    """A grouped, tie-free run with ~50 judged documents per query (30 retrieved)."""
+    run, qrels = OUT / f"run-{queries}x{docs}.trec", OUT / f"qrels-{queries}x{docs}.txt"
+    if run.exists() and qrels.exists():
+        return run, qrels
+    OUT.mkdir(exist_ok=True)
+    rng = random.Random(0)
+    with open(run, "w") as fr, open(qrels, "w") as fq:
+        for q in range(queries):
+            ids = rng.sample(range(2_000_000), docs + 20)
+            retrieved, unretrieved = ids[:docs], ids[docs:]
+            fr.writelines(f"xx-{q} Q0 d{d} {r} {docs - r + rng.random() * 0.5:.6f} bench\n"
+                          for r, d in enumerate(retrieved, 1))
+            fq.writelines(f"xx-{q} 0 d{d} {rng.randint(0, 2)}\n"
+                          for d in rng.sample(retrieved, min(30, docs)) + unretrieved)
+    return run, qrels
+
+
+def _tree_rss(pid: int) -> int:
+    """Summed RSS in bytes of `pid` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        stack += children.get(p, [])
+    return total
+
+
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.01)
+    wall = time.perf_counter() - start
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"{cmd[:3]} failed: {err[-2000:]}")
+    return wall, peak, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--queries", type=int, default=5000)
+    ap.add_argument("--docs", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    run, qrels = make_data(args.queries, args.docs)
+    report = OUT / "clir-bench.json"
+    py = sys.executable
+    tools = {
+        "clir-bench score (validate + 5 metrics + CIs)": (
+            [py, "-m", "clir_bench", "score", str(run), "--qrels", str(qrels), "--output", str(report)],
+            lambda out: json.loads(report.read_text())["languages"]["xx"]["mean"]["map"]),
+        "pytrec_eval + Python parser (MAP)": ([py, "-c", PYTREC, str(run), str(qrels)], float),
+        "ranx (MAP, JIT warm)": ([py, "-c", RANX, str(run), str(qrels)], float),
+        "ir_measures read_trec_* (MAP)": ([py, "-c", IR_MEASURES, str(run), str(qrels)], float),
+    }
+    lines = sum(1 for _ in open(run))
+    print(f"{lines:,} run lines, {sum(1 for _ in open(qrels)):,} judgments, {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}")
+    results = {}
+    for name, (cmd, read_map) in tools.items():
+        if "ranx" in name:
+            try:
+                measure(cmd)  # the first call compiles numba kernels
+            except SystemExit as e:
+                print(f"{name}: not run ({e})")
+                continue
+        runs = [measure(cmd) for _ in range(args.repeat)]
+        wall = statistics.median(r[0] for r in runs)
+        peak = max(r[1] for r in runs)
+        results[name] = (wall, peak, read_map(runs[-1][2].strip()))
+        print(f"{name:48s} {wall:6.2f} s  {peak / 2**20:7.0f} MiB  MAP {results[name][2]:.6f}", flush=True)
+    base = results.get("pytrec_eval + Python parser (MAP)")
+    ours = results[next(iter(tools))]
+    if base:
+        print(f"\nclir-bench / pytrec_eval: time {ours[0] / base[0]:.2f}x, memory {ours[1] / base[1]:.2f}x")
+    maps = {round(r[2], 6) for r in results.values()}
+    print("MAP agrees across tools" if len(maps) == 1 else f"MAP DISAGREES: {maps}")
+
+
+if __name__ == "__main__":
+    main()
