@@ -11,9 +11,9 @@ install:
 
 # Export a track as a participant gets it, run the example participant system on it, score it.
 demo: install
-	clir-bench data export --track $(TRACK) --out $(OUT)/$(TRACK) --force
+	$(PYTHON) -m clir_bench data export --track $(TRACK) --out $(OUT)/$(TRACK) --force
 	$(PYTHON) examples/overlap_run.py $(OUT)/$(TRACK) --out $(OUT)/char4-tfidf.trec
-	clir-bench score $(OUT)/char4-tfidf.trec --track $(TRACK) --output $(OUT)/char4-tfidf.json
+	$(PYTHON) -m clir_bench score $(OUT)/char4-tfidf.trec --track $(TRACK) --output $(OUT)/char4-tfidf.json
 
 test: install
 	$(PYTHON) -m pytest -q

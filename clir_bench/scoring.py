@@ -131,7 +131,7 @@ def detect_track(run_path: Path, sample_lines: int = 2000):
             best, best_cover = track, cover
     if best is None or best_cover < 0.5:
         raise ClirBenchError(
-            f"{run_path}: found query ids like {sorted(qids)[:3]} that match no built-in track; "
+            f"{run_path}: found query ids like {[q[:20] for q in sorted(qids)[:3]]} that match no built-in track; "
             "pass --track NAME (see `clir-bench tracks`) or --qrels FILE"
         )
     digest = from_track(best).provenance["qrels_sha256"]
