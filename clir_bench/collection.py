@@ -12,8 +12,6 @@ from typing import Protocol
 
 from clir_bench.registry import Registry
 
-SPLITS = ("test", "dev")
-
 
 @dataclass(frozen=True)
 class PairData:
@@ -29,9 +27,6 @@ class CollectionSource(Protocol):
     name: str
 
     def load(self, lang: str, split: str) -> PairData: ...
-
-    def languages(self, split: str) -> set[str] | None:
-        """Languages this source can serve, or None when any is allowed."""
 
     def describe(self) -> str: ...
 

@@ -19,8 +19,6 @@ from pathlib import Path
 from clir_bench import __version__
 from clir_bench.io import atomic_dir, sha256_bytes
 
-SPLITS = ("test", "dev")
-
 
 def _tsv(header: tuple[str, ...], rows) -> bytes:
     lines = ["\t".join(header)]

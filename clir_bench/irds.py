@@ -50,9 +50,6 @@ class IrdsSource:
             ) from None
         return PairData(lang, queries, docs, qrels)
 
-    def languages(self, split: str) -> set[str]:
-        return set(self.test if split == "test" else self.dev)
-
     def describe(self) -> str:
         return "ir_datasets: " + ", ".join(f"{lang}={i}" for lang, i in sorted(self.test.items()))
 

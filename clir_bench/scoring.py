@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,7 +216,7 @@ def score_run(path: Path, judgments: Judgments, *, resamples: int = 10_000, seed
 def _json_safe(obj):
     """NaN (an interval that cannot be formed) becomes None, so the report is valid JSON."""
     if isinstance(obj, float):
-        return None if obj != obj else obj
+        return None if math.isnan(obj) else obj
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

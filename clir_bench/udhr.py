@@ -93,9 +93,6 @@ class UdhrSource:
     def load(self, lang: str, split: str) -> PairData:
         return load_pair(lang, split, self.fold)
 
-    def languages(self, split: str) -> set[str]:
-        return {code for code in LANGUAGES if code != "en"}
-
     def describe(self) -> str:
         n = {s: len(units_of(s, self.fold)) for s in ("test", "dev", "train")}
         return (f"udhr (embedded, fold {self.fold}): {n['test']} test / {n['dev']} dev / "

@@ -26,7 +26,7 @@ def test_exactly_round_rate_n_pairs_are_corrupted_per_language(kind, rate):
 def test_same_seed_same_bytes_other_seed_other_choice(kind):
     a, ma = corrupt(CLEAN, kind=kind, rate=0.3, seed=5)
     b, mb = corrupt(CLEAN, kind=kind, rate=0.3, seed=5)
-    c, mc = corrupt(CLEAN, kind=kind, rate=0.3, seed=6)
+    _, mc = corrupt(CLEAN, kind=kind, rate=0.3, seed=6)
     assert a == b and ma == mb
     assert {m.id for m in ma} != {m.id for m in mc}
 
@@ -53,7 +53,7 @@ def test_misalign_is_a_derangement_of_english_sides():
 
 def test_misalign_of_a_single_pair_borrows_from_another():
     small = {lang: pairs[:10] for lang, pairs in CLEAN.items()}
-    noisy, manifest = corrupt(small, kind="misalign", rate=0.1, seed=2)
+    _, manifest = corrupt(small, kind="misalign", rate=0.1, seed=2)
     assert len(manifest) == len(small)
 
 
