@@ -405,7 +405,7 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
 
     global _FORK_STATE
     cuts = _boundaries(path, size, workers)
-    if len(cuts) <= 2:
+    if len(cuts) <= 2 or "fork" not in multiprocessing.get_all_start_methods():
         return _serial(path, spec, consume, keep_all=False)
     _FORK_STATE = (spec, consume)
     try:

@@ -61,8 +61,12 @@ def from_track(track) -> Judgments:
     example = next(iter(lang_of), "")
     spec = RunSpec(qids=frozenset(lang_of), strict_qids=True, docs_of=docs_of, max_docs=track.max_docs_per_query,
                    expected_qids=f"a query of track {track.name} (like {example!r})")
+    from clir_bench.export import digest, render_bitext
+
     provenance = {"track": track.name, "track_version": track.version, "track_file": track.path,
-                  "collection": track.collection.describe(), "qrels_sha256": qrels_sha256(qrels)}
+                  "collection": track.collection.describe(), "qrels_sha256": qrels_sha256(qrels),
+                  "bitext_sha256": digest(render_bitext(track)), "noise": track.noise.describe(),
+                  "seed": track.seed}
     return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics, f"track {track.name}", provenance)
 
 

@@ -128,6 +128,9 @@ def test_score_cli_json_output_and_detection(cli, runs, tmp_path):
     report = json.loads(out.read_text())
     assert report["scored_against"] == "track noise-0.0"
     assert report["provenance"]["qrels_sha256"] and report["provenance"]["pytrec_eval"]
+    from clir_bench.export import checksums
+
+    assert report["provenance"]["bitext_sha256"] == checksums(get_track("noise-0.0"))["bitext"]
     assert set(report["summary"]) == {"map", "ndcg@10", "p@10", "r@100", "mrr", "ci"}
     assert not list(out.parent.glob(".*tmp"))  # the atomic write left no temp file
 
