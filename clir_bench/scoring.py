@@ -139,10 +139,14 @@ def detect_track(run_path: Path, sample_lines: int = 2000):
             f"{run_path}: found query ids like {[q[:20] for q in sorted(qids)[:3]]} that match no built-in track; "
             "pass --track NAME (see `clir-bench tracks`) or --qrels FILE"
         )
-    digest = from_track(best).provenance["qrels_sha256"]
-    twins = [name for name, t in builtin().items() if name != best.name
-             and set(t.languages) == set(best.languages) and from_track(t).provenance["qrels_sha256"] == digest]
+    digest = _test_qrels_sha256(best)
+    twins = [name for name, t in builtin().items()
+             if name != best.name and set(t.languages) == set(best.languages) and _test_qrels_sha256(t) == digest]
     return best, twins
+
+
+def _test_qrels_sha256(track) -> str:
+    return qrels_sha256({q: j for pair in track.data("test").values() for q, j in pair.qrels.items()})
 
 
 class InvalidRun(ClirBenchError):
@@ -247,22 +251,14 @@ def _summary(judgments, languages, by_lang, per_query, names, resamples, seed) -
     samples = [[per_query[q][primary] for q in by_lang.get(lang, [])] for lang in high + low]
     k = len(high)
 
-    def class_means(ms):
+    def statistics(ms):
         import numpy as np
 
-        return np.mean(ms[:k], axis=0), np.mean(ms[k:], axis=0)
+        h, lo = np.mean(ms[:k], axis=0), np.mean(ms[k:], axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {"high": h, "low": lo, "gap": h - lo, "relative_gap": (h - lo) / h}
 
-    def stat(which):
-        def f(ms):
-            import numpy as np
-
-            h, lo = class_means(ms)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return {"high": h, "low": lo, "gap": h - lo, "relative_gap": (h - lo) / h}[which]
-        return f
-
-    out["ci"] = {which: bootstrap_ci(samples, stat(which), resamples=resamples, seed=seed + 1000)
-                 for which in ("high", "low", "gap", "relative_gap")}
+    out["ci"] = bootstrap_ci(samples, statistics, resamples=resamples, seed=seed + 1000)
     return out
 
 

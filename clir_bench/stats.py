@@ -20,7 +20,8 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
     """Percentile CI of `statistic(means)`, where `means[i]` are bootstrap means of `samples[i]`.
 
     `statistic` maps a list of arrays of resampled means (one per sample, shape (B,)) to an
-    array of shape (B,). Empty samples keep a mean of NaN.
+    array of shape (B,), or to a dict of such arrays, which gives a dict of intervals from
+    the same resamples. Empty samples keep a mean of NaN.
     """
     import numpy as np
 
@@ -37,7 +38,16 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
             hi = min(resamples, lo + step)
             out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size), dtype=np.int32)].mean(axis=1)
         means.append(out)
-    values = np.asarray(statistic(means))
+    values = statistic(means)
+    if isinstance(values, dict):
+        return {name: _percentiles(v, confidence) for name, v in values.items()}
+    return _percentiles(values, confidence)
+
+
+def _percentiles(values, confidence: float) -> tuple[float, float]:
+    import numpy as np
+
+    values = np.asarray(values)
     values = values[np.isfinite(values)]  # e.g. a relative gap whose resampled high mean is 0
     if values.size == 0:
         return math.nan, math.nan
