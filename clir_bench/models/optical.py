@@ -1,0 +1,406 @@
+"""OPTICAL distillation (Huang, Yu & Allan, WSDM 2023): a student learns, from bitext alone,
+to put foreign text where a frozen teacher puts its English translation.
+
+For a pair, teacher token states T (n x d) of the English side and student token states S
+(m x d) of the foreign side give C = 1 - cos(T_i, S_j) (special tokens and padding
+masked); an OT plan P between uniform token masses gives the loss <P, C>. What two pilots
+on the embedded default learned is configuration here, not forks (shared/notes):
+
+- `centre`: subtract the teacher's mean token state from both sides before the cosine
+  (e5's token states are anisotropic; without it, plans are near uniform and the space
+  collapses);
+- `anchor_weight`: 1 - cos between the student and the teacher on the English side;
+- `contrastive_weight`: in-batch InfoNCE (temperature `temperature`) between the
+  student's foreign sentence and the teacher's English sentences of the global batch;
+- `mass_weighting`: each pair's transported mass, divided by the batch mean, weighs
+  every loss term of that pair, so a solver that moves little mass on a misaligned pair
+  (unbalanced, partial) keeps that pair out of the whole objective;
+- early stopping on the dev split's mean MAP (never on test queries).
+
+Seeded; AdamW with linear warm-up and decay; gradient accumulation; bf16 autocast on CUDA;
+checkpoints and resume; the same code under `torchrun` (DDP: gloo on CPU, NCCL on CUDA),
+where each rank takes a slice of every global batch and the teacher's embeddings of the
+whole global batch serve as in-batch negatives, so N processes follow 1 process.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from clir_bench.models.encoder import Encoder, mean_pool
+from clir_bench.models.ot import cosine_cost, solve
+from clir_bench.models.retrieval import dense_run, map_by_language
+
+
+@dataclass(frozen=True)
+class OpticalConfig:
+    solver: str = "sinkhorn"  # sinkhorn | emd | unbalanced | partial
+    reg: float = 0.05
+    reg_m: float = 1.0
+    mass: float = 0.7
+    n_iter: int = 50
+    ot_weight: float = 1.0
+    anchor_weight: float = 0.0
+    contrastive_weight: float = 0.0
+    temperature: float = 0.05
+    centre: bool = True
+    mass_weighting: bool = False
+    lr: float = 2e-5
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    batch_size: int = 16  # global, over all processes and accumulation steps
+    grad_accum: int = 1
+    max_steps: int = 160
+    eval_every: int = 20
+    patience: int = 3
+    max_length: int = 128
+    freeze_embeddings: bool = True
+    seed: int = 0
+
+    def key(self) -> str:
+        """A short stable hash of every field: what determines a trained student."""
+        import hashlib
+
+        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+RECIPES: dict[str, dict] = {
+    # the plainest reading of OPTICAL, which collapses this encoder (pilot 1)
+    "plain": dict(centre=False),
+    "centred": dict(centre=True),
+    "centred+anchor": dict(centre=True, anchor_weight=1.0),
+    # pilot 2's best: centred OT + anchor + in-batch contrastive
+    "reference": dict(centre=True, anchor_weight=1.0, contrastive_weight=1.0),
+    # the same without OT: the control that isolates what OT adds (system encoder-ft)
+    "no-ot": dict(centre=True, anchor_weight=1.0, contrastive_weight=1.0, ot_weight=0.0),
+    # transported mass weighs every term of its pair
+    "mass-weighted": dict(centre=True, anchor_weight=1.0, contrastive_weight=1.0, mass_weighting=True),
+}
+
+
+def recipe(name: str, **overrides) -> OpticalConfig:
+    if name not in RECIPES:
+        from clir_bench.errors import ClirBenchError
+        from clir_bench.registry import did_you_mean
+
+        raise ClirBenchError(f"unknown recipe {name!r}.{did_you_mean(name, RECIPES)} Known: {', '.join(RECIPES)}")
+    return OpticalConfig(**{**RECIPES[name], **overrides})
+
+
+@dataclass
+class TeacherCache:
+    """The frozen teacher's view of the bitext's English side, computed once per encoder and
+    bitext and shared by every variant: token states (special tokens dropped), sentence
+    embeddings, and the mean token state used for centring."""
+
+    tokens: list[torch.Tensor]  # per pair (n_i, d)
+    sentences: torch.Tensor  # (N, d), L2-normalised
+    mean_token: torch.Tensor  # (d,)
+
+    @classmethod
+    def build(cls, encoder: Encoder, english: list[str], *, batch_size: int = 64, max_length: int = 128):
+        tokens, sentences = [], []
+        with torch.inference_mode():
+            for i in range(0, len(english), batch_size):
+                enc = encoder.batch(english[i:i + batch_size], "query")
+                enc = {k: v[:, :max_length] for k, v in enc.items()}
+                states = encoder.model(**enc).last_hidden_state.float()
+                sentences.append(mean_pool(states, enc["attention_mask"]))
+                content = _content_mask(encoder, enc["input_ids"], enc["attention_mask"])
+                tokens += [s[m].cpu() for s, m in zip(states, content)]
+        all_tokens = torch.cat(tokens) if tokens else torch.zeros(1, encoder.model.config.hidden_size)
+        return cls(tokens, torch.cat(sentences).cpu(), all_tokens.mean(0))
+
+
+def _content_mask(encoder: Encoder, ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    special = torch.tensor(sorted(encoder.tokenizer.all_special_ids), device=ids.device)
+    return attention.bool() & ~torch.isin(ids, special)
+
+
+def _pad(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    n = max((len(s) for s in seqs), default=1) or 1
+    out = torch.zeros(len(seqs), n, seqs[0].shape[-1] if seqs else 1)
+    mask = torch.zeros(len(seqs), n, dtype=torch.bool)
+    for i, s in enumerate(seqs):
+        out[i, :len(s)] = s
+        mask[i, :len(s)] = True
+    return out, mask
+
+
+@dataclass
+class TrainResult:
+    best_step: int
+    best_dev_map: float
+    history: list[dict] = field(default_factory=list)  # per eval: step, loss, dev MAP per language
+    steps_run: int = 0
+    losses: list[float] = field(default_factory=list)  # per optimizer step
+
+
+def _dist():
+    """(rank, world size), initialising torch.distributed when launched by torchrun."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class Trainer:
+    """Train one student on `pairs` (foreign text, English) with early stopping on `dev`."""
+
+    def __init__(self, encoder: Encoder, texts: list[str], english: list[str], config: OpticalConfig, *,
+                 dev=None, teacher: TeacherCache | None = None, out_dir: Path | None = None,
+                 doc_cache: dict | None = None, progress: bool = True, log=print) -> None:
+        if len(texts) != len(english):
+            raise ValueError("texts and english differ in length")
+        self.encoder, self.texts, self.english, self.config = encoder, texts, english, config
+        self.dev, self.out_dir, self.progress, self.log = dev, out_dir, progress, log
+        self.rank, self.world = _dist()
+        if config.batch_size % (self.world * config.grad_accum):
+            from clir_bench.errors import ClirBenchError
+
+            raise ClirBenchError(f"batch_size {config.batch_size} must divide by processes x grad_accum "
+                             f"({self.world} x {config.grad_accum})")
+        self.teacher = teacher or TeacherCache.build(encoder, english, max_length=config.max_length)
+        self.device = encoder.device
+        torch.manual_seed(config.seed)
+        self.student = copy.deepcopy(encoder.model).eval()  # eval: no dropout, so runs are reproducible
+        for p in self.student.parameters():
+            p.requires_grad_(True)
+        if config.freeze_embeddings:
+            self.student.embeddings.word_embeddings.weight.requires_grad_(False)
+        self.model = self.student
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.model = DistributedDataParallel(self.student, device_ids=[self.device.index]
+                                                 if self.device.type == "cuda" else None)
+        params = [p for p in self.student.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        warm = max(1, int(config.warmup * config.max_steps))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: min((s + 1) / warm, max(0.0, (config.max_steps - s) / max(1, config.max_steps - warm))))
+        self.doc_cache = {} if doc_cache is None else doc_cache  # dev documents by the teacher, shareable
+
+    # -- data order: a seeded permutation per epoch; step s takes the s-th global batch
+    def _global_batch(self, step: int) -> list[int]:
+        n, b = len(self.texts), self.config.batch_size
+        per_epoch = max(1, n // b)
+        epoch, k = divmod(step, per_epoch)
+        g = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+        order = torch.randperm(n, generator=g).tolist() if n >= b else (list(range(n)) * b)[:b]
+        return order[k * b:(k + 1) * b]
+
+    def _loss(self, batch: list[int], micro: list[int]) -> tuple[torch.Tensor, dict]:
+        c, enc = self.config, self.encoder
+        n = len(micro)
+        texts = [self.texts[i] for i in micro]
+        if c.anchor_weight:  # one forward for both sides: DDP wants one forward per backward
+            texts += [self.english[i] for i in micro]
+        tok = enc.batch(texts, "query")
+        tok = {k: v[:, :c.max_length] for k, v in tok.items()}
+        with _autocast(self.device):
+            all_states = self.model(**tok).last_hidden_state.float()
+        states, english_states = all_states[:n], all_states[n:]
+        attention, english_attention = tok["attention_mask"][:n], tok["attention_mask"][n:]
+        terms = {}
+        weights = torch.ones(n, device=self.device)
+        total = torch.zeros(n, device=self.device)
+        if c.ot_weight or c.mass_weighting:
+            T, mask_t = _pad([self.teacher.tokens[i] for i in micro])
+            T, mask_t = T.to(self.device), mask_t.to(self.device)
+            mask_s = _content_mask(enc, tok["input_ids"][:n], attention)
+            centre = self.teacher.mean_token.to(self.device) if c.centre else None
+            C = cosine_cost(T, states, centre)
+            res = solve(C, mask_t, mask_s, method=c.solver, reg=c.reg, reg_m=c.reg_m, mass=c.mass, n_iter=c.n_iter)
+            terms["ot"] = res.cost.mean().item()
+            total = total + c.ot_weight * res.cost
+            if c.mass_weighting:
+                mean_mass = res.mass.detach().mean()
+                if self.world > 1:
+                    import torch.distributed as dist
+
+                    dist.all_reduce(mean_mass)
+                    mean_mass /= self.world
+                weights = res.mass.detach() / mean_mass.clamp(min=1e-12)
+                terms["mass"] = res.mass.mean().item()
+        if c.anchor_weight:
+            pooled = mean_pool(english_states, english_attention)
+            anchor = 1 - (pooled * self.teacher.sentences[micro].to(self.device)).sum(-1)
+            terms["anchor"] = anchor.mean().item()
+            total = total + c.anchor_weight * anchor
+        if c.contrastive_weight:
+            q = mean_pool(states, attention)
+            keys = self.teacher.sentences[batch].to(self.device)  # every pair of the global batch
+            targets = torch.tensor([batch.index(i) for i in micro], device=self.device)
+            con = F.cross_entropy(q @ keys.T / c.temperature, targets, reduction="none")
+            terms["contrastive"] = con.mean().item()
+            total = total + c.contrastive_weight * con
+        # sum over this process's share, scaled so that DDP's mean over processes is the global mean
+        loss = (weights * total).sum() / (c.batch_size / self.world)
+        return loss, terms
+
+    def evaluate(self) -> dict[str, float]:
+        run = dense_run(self.encoder, self.dev, query_model=self.student, doc_cache=self.doc_cache)
+        return map_by_language(run, self.dev)
+
+    def train(self, *, resume: bool = False, checkpoint_every: int = 0, until: int | None = None) -> TrainResult:
+        """Train to `max_steps` (or stop early on dev); `until` stops after that step, to resume later."""
+        c = self.config
+        start, best_state, result = 0, None, None
+        ckpt = self.out_dir / "checkpoint.pt" if self.out_dir else None
+        if resume and ckpt and ckpt.is_file():
+            state = torch.load(ckpt, map_location=self.device, weights_only=False)
+            self.student.load_state_dict(state["student"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            start, best_state, result = state["step"], state["best_state"], state["result"]
+            self.log(f"resumed from {ckpt} at step {start}")
+        if result is None:
+            result = TrainResult(best_step=0, best_dev_map=-math.inf)
+            if self.dev:
+                maps = self.evaluate()
+                result.history.append({"step": 0, "loss": None, "dev_map": maps})
+                result.best_dev_map = _mean(maps)
+        bad_evals = sum(1 for h in result.history if h["step"] > result.best_step)
+        step, losses = start, []
+        with _progress(self.progress and self.rank == 0, c.max_steps, start) as bar:
+            while step < min(c.max_steps, until or c.max_steps):
+                batch = self._global_batch(step)
+                mine = batch[self.rank::self.world]
+                micro_size = len(mine) // c.grad_accum
+                self.optimizer.zero_grad(set_to_none=True)
+                step_loss, terms = 0.0, {}
+                for a in range(c.grad_accum):
+                    micro = mine[a * micro_size:(a + 1) * micro_size]
+                    sync = a == c.grad_accum - 1 or self.world == 1
+                    ctx = self.model.no_sync() if not sync else _null()
+                    with ctx:
+                        loss, terms = self._loss(batch, micro)
+                        loss.backward()
+                    step_loss += loss.item()
+                if self.world > 1:  # record the global batch's loss, the same number on every rank
+                    import torch.distributed as dist
+
+                    total_loss = torch.tensor(step_loss, device=self.device)
+                    dist.all_reduce(total_loss)
+                    step_loss = total_loss.item() / self.world
+                self.optimizer.step()
+                self.scheduler.step()
+                step += 1
+                losses.append(step_loss)
+                result.losses.append(step_loss)
+                bar(step, step_loss)
+                if self.dev and (step % c.eval_every == 0 or step == c.max_steps):
+                    maps = self.evaluate()
+                    result.history.append({"step": step, "loss": sum(losses) / len(losses), "terms": terms,
+                                           "dev_map": maps})
+                    losses = []
+                    if _mean(maps) > result.best_dev_map:
+                        result.best_dev_map, result.best_step, bad_evals = _mean(maps), step, 0
+                        best_state = {k: v.detach().clone().cpu() for k, v in self.student.state_dict().items()}
+                    else:
+                        bad_evals += 1
+                        if bad_evals >= c.patience:
+                            break
+                if ckpt and checkpoint_every and step % checkpoint_every == 0 and self.rank == 0:
+                    self._save(ckpt, step, best_state, result)
+        result.steps_run = step
+        if self.dev is not None:
+            if best_state is not None:
+                self.student.load_state_dict(best_state)
+            else:  # no step beat zero-shot: the student is the teacher
+                self.student.load_state_dict(self.encoder.model.state_dict())
+        return result
+
+    def _save(self, path: Path, step: int, best_state, result) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"student": self.student.state_dict(), "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(), "step": step, "best_state": best_state,
+                    "result": result, "config": dataclasses.asdict(self.config)}, tmp)
+        os.replace(tmp, path)
+
+
+def _mean(maps: dict[str, float]) -> float:
+    return sum(maps.values()) / len(maps) if maps else -math.inf
+
+
+def _autocast(device):
+    import contextlib
+
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _null():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def _progress(enabled: bool, total: int, start: int):
+    """A rich progress bar with the loss; a no-op callable when disabled."""
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext(lambda step, loss: None)
+
+    @contextlib.contextmanager
+    def bar():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+                      TimeRemainingColumn(), transient=True) as progress:
+            task = progress.add_task("train", total=total, completed=start, loss="-")
+            yield lambda step, loss: progress.update(task, completed=step, loss=f"{loss:.4f}")
+
+    return bar()
+
+
+def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: Path, device: str = "cpu",
+                   use_dev: bool = True, resume: bool = False, checkpoint_every: int = 0, progress: bool = True,
+                   **overrides) -> TrainResult:
+    """Train a student on a track's noisy bitext and save it (rank 0) with its history to `out`."""
+    import os
+
+    from clir_bench import __version__
+    from clir_bench.io import write_text_atomic
+    from clir_bench.models.encoder import resolve
+
+    rank, _ = _dist()
+    if device == "cuda" and "LOCAL_RANK" in os.environ:
+        device = f"cuda:{os.environ['LOCAL_RANK']}"
+    source = resolve(encoder)
+    enc = Encoder(source, device=device)
+    config = recipe(recipe_name, **overrides)
+    bitext, manifest = track.noisy_bitext()
+    pairs = [p for lang in track.languages for p in bitext[lang]]
+    trainer = Trainer(enc, [p.text for p in pairs], [p.english for p in pairs], config,
+                      dev=track.data("dev") if use_dev else None, out_dir=Path(out), progress=progress)
+    result = trainer.train(resume=resume, checkpoint_every=checkpoint_every)
+    if rank == 0:
+        student = Path(out) / "student"
+        trainer.student.save_pretrained(student)
+        enc.tokenizer.save_pretrained(student)
+        record = {"track": track.name, "track_version": track.version, "recipe": recipe_name,
+                  "config": dataclasses.asdict(config), "config_key": config.key(), "encoder": source.model_id,
+                  "encoder_revision": source.revision, "noise_corrupted_pairs": len(manifest),
+                  "harness": f"clir-bench {__version__}", "torch": torch.__version__,
+                  "processes": trainer.world, **dataclasses.asdict(result)}
+        write_text_atomic(Path(out) / "train.json", json.dumps(record, indent=1) + "\n")
+    return result

