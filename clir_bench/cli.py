@@ -222,6 +222,67 @@ def score(
 
 @app.command()
 @user_errors
+def run(
+    track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")] = "noise-0.3",
+    systems: Annotated[Optional[str], typer.Option(help="Comma-separated systems (default: all reference systems).")]
+    = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
+    mt_model: Annotated[Optional[str], typer.Option("--mt-model", help="Seq2seq MT model (name or folder).")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Runs and reports (default build/run/TRACK).")]
+    = None,
+    submissions: Annotated[Path, typer.Option(help="Where reference submissions are recorded.")] = Path("submissions"),
+    record: Annotated[bool, typer.Option(help="Record each run as a reference submission.")] = True,
+    resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
+    from clir_bench.models.encoder import cache_dir
+    from clir_bench.runner import parse_systems, run_track
+    from clir_bench.systems import Context
+    from clir_bench.tracks import get_track
+
+    t = get_track(track)
+    names = parse_systems(systems)
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ClirBenchError("--device cuda: no CUDA device is visible to torch; use --device cpu")
+    ctx = Context(device=device, encoder=encoder, mt_model=mt_model, cache=cache_dir(), seed=seed,
+                  progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
+    results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
+                        submissions=submissions if record else None, resamples=resamples)
+    out.print(_systems_table(results, t))
+
+
+def _systems_table(results: dict, track):
+    from rich import box
+    from rich.table import Table
+
+    langs = list(track.languages)
+    table = Table(title=f"{track.name}: MAP per language; low/high means and the gap with 95% CIs",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("system", no_wrap=True)
+    for lang in langs:
+        table.add_column(lang, justify="right")
+    for col in ("low", "high", "gap", "rel. gap"):
+        table.add_column(col, justify="right", no_wrap=True)
+    skipped = []
+    for name, row in results["systems"].items():
+        if row["status"] != "ok":
+            skipped.append(f"{name}: {row['status']}")
+            continue
+        s = row["summary"]
+        cells = [_fmt(row["languages"][lang]["map"]) for lang in langs]
+        table.add_row(name, *cells, *(_fmt(s["map"][k]) + _ci(s["ci"][k]) for k in ("low", "high", "gap")),
+                      _fmt(s["map"]["relative_gap"]))
+    table.caption = "; ".join(skipped) or None
+    return table
+
+
+@app.command()
+@user_errors
 def train(
     track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the student, train.json, checkpoints.")],

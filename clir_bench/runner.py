@@ -1,0 +1,82 @@
+"""`clir-bench run`: run systems on a track, write and score their runs, record them.
+
+For each system: its run goes to OUT/SYSTEM.trec, its scored report (the same as
+`clir-bench score`) to OUT/SYSTEM.json, and a copy of both to the reference submission
+SUBMISSIONS/TRACK/SYSTEM/ (run.trec + metadata.json). OUT/results.json holds every system's
+summary with provenance; a system that cannot run is listed with the reason, never a number.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import time
+from pathlib import Path
+
+from clir_bench import __version__
+from clir_bench.errors import ClirBenchError
+from clir_bench.io import write_text_atomic
+from clir_bench.scoring import from_track, score_run
+from clir_bench.systems import Context, get_system, registry, write_run
+
+DEFAULT_SYSTEMS = ("bm25", "psq", "nmt", "encoder-zs", "encoder-ft", "optical-sinkhorn", "optical-emd",
+                   "optical-unbalanced", "optical-partial")
+
+
+def parse_systems(spec: str | None) -> list[str]:
+    names = [s.strip() for s in spec.split(",") if s.strip()] if spec else list(DEFAULT_SYSTEMS)
+    for name in names:
+        registry().get(name)  # unknown names fail here, with a suggestion
+    return names
+
+
+def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions: Path | None,
+              resamples: int = 10_000) -> dict:
+    """Run, score and record each system; return the results document (also OUT/results.json)."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ClirBenchError(f"cannot create output folder {out}: {e.strerror}; choose a writable --out") from None
+    judgments = from_track(track)
+    results = {"track": track.name, "track_version": track.version, "harness": f"clir-bench {__version__}",
+               "provenance": judgments.provenance, "systems": {}}
+    for name in systems:
+        system = get_system(name)
+        start = time.perf_counter()
+        ctx.log(f"[{name}] running")
+        result = system.run(track, ctx)
+        seconds = round(time.perf_counter() - start, 1)
+        if result.run is None:
+            results["systems"][name] = {"status": result.not_run, "seconds": seconds}
+            ctx.log(f"[{name}] {result.not_run}")
+            continue
+        run_path = out / f"{name}.trec"
+        write_run(run_path, result.run, tag=name, depth=track.max_docs_per_query)
+        report = score_run(run_path, judgments, resamples=resamples, seed=ctx.seed)
+        report["system"] = {"name": name, "description": system.description, "seconds": seconds, **result.info}
+        write_text_atomic(out / f"{name}.json", json.dumps(report, indent=1) + "\n")
+        results["systems"][name] = {"status": "ok", "seconds": seconds, "summary": report["summary"],
+                                    "languages": {lang: {"map": row["mean"]["map"], "ci": row["ci"]}
+                                                  for lang, row in report["languages"].items()},
+                                    "info": result.info, "run_sha256": report["run"]["sha256"]}
+        if submissions is not None:
+            _record(submissions / track.name / name, run_path, name, system.description, track, report)
+        ctx.log(f"[{name}] done in {seconds:.0f} s: MAP low {report['summary']['map']['low']:.3f}, "
+                f"high {report['summary']['map']['high']:.3f}")
+    write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
+    return results
+
+
+def _record(folder: Path, run_path: Path, name: str, description: str, track, report: dict) -> None:
+    """A reference submission: the run and its metadata (scores are always re-derived)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / ".run.trec.tmp"
+    shutil.copyfile(run_path, tmp)
+    tmp.replace(folder / "run.trec")
+    meta = {"name": name, "team": "clir-bench reference", "description": description, "track": track.name,
+            "track_version": track.version, "produced_by": "harness", "harness": f"clir-bench {__version__}",
+            "date": datetime.date.today().isoformat(), "run_sha256": report["run"]["sha256"],
+            "system": report["system"]}
+    write_text_atomic(folder / "metadata.json", json.dumps(meta, indent=1) + "\n")

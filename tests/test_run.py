@@ -1,0 +1,139 @@
+"""`clir-bench run`: every reference system end to end on a tiny track with a tiny model."""
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("bm25s")
+
+from tiny_model import make_tiny_model  # noqa: E402
+
+from clir_bench.runner import DEFAULT_SYSTEMS, run_track  # noqa: E402
+from clir_bench.systems import Context, get_system, registry  # noqa: E402
+from clir_bench.tracks import get_track  # noqa: E402
+
+TINY_TRACK = """
+name = "tiny"
+version = 1
+seed = 7
+[collection]
+source = "udhr"
+[languages]
+low = ["sw"]
+high = ["de"]
+[[bitext]]
+source = "udhr"
+[[bitext]]
+source = "cldr"
+max_pairs = 30
+[noise]
+kind = "misalign"
+rate = 0.3
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def tiny_track(tmp_path_factory):
+    path = tmp_path_factory.mktemp("track") / "tiny.toml"
+    path.write_text(TINY_TRACK)
+    return path
+
+
+@pytest.fixture(scope="module")
+def marian(tmp_path_factory, tiny):
+    """A tiny random Marian seq2seq model with the tiny WordPiece tokenizer."""
+    from transformers import AutoTokenizer, MarianConfig, MarianMTModel
+
+    folder = tmp_path_factory.mktemp("marian")
+    tok = AutoTokenizer.from_pretrained(tiny)
+    config = MarianConfig(vocab_size=len(tok), d_model=16, encoder_layers=1, decoder_layers=1,
+                          encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+                          max_position_embeddings=128, pad_token_id=tok.pad_token_id, eos_token_id=tok.sep_token_id,
+                          decoder_start_token_id=tok.pad_token_id, forced_eos_token_id=tok.sep_token_id)
+    torch.manual_seed(0)
+    MarianMTModel(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def _ctx(tiny, tmp_path, **kw):
+    return Context(encoder=str(tiny), cache=tmp_path / "cache", train={"max_steps": 3, "eval_every": 2},
+                   log=lambda *a: None, **kw)
+
+
+def test_every_registered_system_is_a_default_reference_system():
+    assert set(registry()) == set(DEFAULT_SYSTEMS)
+    for name in registry():
+        system = get_system(name)
+        assert system.name == name and system.description
+
+
+def test_every_system_end_to_end(tiny, tiny_track, marian, tmp_path):
+    track = get_track(str(tiny_track))
+    results = run_track(track, systems=list(DEFAULT_SYSTEMS), ctx=_ctx(tiny, tmp_path, mt_model=str(marian)),
+                        out=tmp_path / "out", submissions=tmp_path / "subs", resamples=200)
+    for name in DEFAULT_SYSTEMS:
+        row = results["systems"][name]
+        assert row["status"] == "ok", (name, row)
+        assert set(row["languages"]) == {"sw", "de"}
+        assert (tmp_path / "out" / f"{name}.trec").is_file() and (tmp_path / "out" / f"{name}.json").is_file()
+        meta = json.loads((tmp_path / "subs" / "tiny" / name / "metadata.json").read_text())
+        assert meta["produced_by"] == "harness" and meta["run_sha256"] == row["run_sha256"]
+    assert results["systems"]["optical-partial"]["info"]["solver"] == "partial"
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["track"] == "tiny"
+
+
+def test_students_are_cached_and_runs_are_reproducible(tiny, tiny_track, tmp_path):
+    track = get_track(str(tiny_track))
+    first = run_track(track, systems=["optical-unbalanced"], ctx=_ctx(tiny, tmp_path), out=tmp_path / "a",
+                      submissions=None, resamples=200)
+    second = run_track(track, systems=["optical-unbalanced"], ctx=_ctx(tiny, tmp_path), out=tmp_path / "b",
+                       submissions=None, resamples=200)
+    a, b = first["systems"]["optical-unbalanced"], second["systems"]["optical-unbalanced"]
+    assert a["info"]["cached"] is False and b["info"]["cached"] is True
+    for lang in ("sw", "de"):
+        assert a["languages"][lang]["map"] == pytest.approx(b["languages"][lang]["map"], abs=1e-6)
+    fresh = run_track(track, systems=["optical-unbalanced"], ctx=_ctx(tiny, tmp_path / "other"), out=tmp_path / "c",
+                      submissions=None, resamples=200)
+    assert fresh["systems"]["optical-unbalanced"]["languages"]["sw"]["map"] == pytest.approx(
+        a["languages"]["sw"]["map"], abs=1e-6)  # same seed, same machine, retrained: same MAP
+
+
+def test_run_cli(cli, tiny, tiny_track, tmp_path):
+    code, output = cli("run", "--track", tiny_track, "--encoder", tiny, "--systems", "bm25,nmt,encoder-zs",
+                       "--out", tmp_path / "out", "--submissions", tmp_path / "subs", "--bootstrap", "200")
+    assert code == 0, output
+    assert "nmt: not run: no MT model (pass --mt-model)" in output.replace("\n", " ").replace("  ", " ") or \
+        "not run: no MT model" in output
+    assert "encoder-zs" in output and "bm25" in output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["systems"]["nmt"] == {"status": "not run: no MT model (pass --mt-model)",
+                                         "seconds": results["systems"]["nmt"]["seconds"]}
+    assert not (tmp_path / "subs" / "tiny" / "nmt").exists()
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--systems", "bm52"], "Did you mean 'bm25'?"),
+    (["--track", "noise-03"], "Did you mean 'noise-0.3'?"),
+    (["--systems", "nmt", "--mt-model", "/nonexistent/model"], None),
+])
+def test_run_cli_bad_input(cli, tmp_path, args, phrase):
+    code, output = cli("run", "--out", tmp_path / "out", "--submissions", tmp_path / "subs", *args)
+    assert "Traceback" not in output
+    if phrase:
+        assert code == 1 and phrase in output
+    else:  # a missing MT model is reported as not run, with the reason
+        assert code == 0 and "not run: cannot load MT model" in output.replace("\n", " ")
+
+
+def test_unwritable_output_folder(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, output = cli("run", "--systems", "bm25", "--out", blocker / "out", "--no-record")
+    assert code == 1 and "cannot create output folder" in output and "Traceback" not in output
