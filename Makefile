@@ -4,7 +4,7 @@ PIP := $(PYTHON) -m pip
 TRACK ?= noise-0.3
 OUT ?= build
 
-.PHONY: install demo test bench data-check clean
+.PHONY: install demo example test bench data-check clean
 
 # A torch that is already installed (a GPU user's CUDA build) is kept; otherwise the CPU
 # build 2.13.0 (on this project's machines it lies on disk; an unpinned torch would pull CUDA).
@@ -12,8 +12,12 @@ install:
 	$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[models,dev]"
 
-# Export a track as a participant gets it, run the example participant system on it, score it.
+# The main job: every reference system on the embedded default track, scored.
 demo: install
+	$(PYTHON) -m clir_bench run --track $(TRACK) --out $(OUT)/run/$(TRACK)
+
+# A participant's view: export a track, run the example system on the files, score it.
+example: install
 	$(PYTHON) -m clir_bench data export --track $(TRACK) --out $(OUT)/$(TRACK) --force
 	$(PYTHON) examples/overlap_run.py $(OUT)/$(TRACK) --out $(OUT)/char4-tfidf.trec
 	$(PYTHON) -m clir_bench score $(OUT)/char4-tfidf.trec --track $(TRACK) --output $(OUT)/char4-tfidf.json
