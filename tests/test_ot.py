@@ -89,3 +89,17 @@ def test_unknown_method():
     C, ma, mb = _problems(torch.float32)
     with pytest.raises(ValueError, match="unknown OT method"):
         solve(C, ma, mb, method="sinkhorm")
+
+
+@pytest.mark.parametrize("method", ["sinkhorn", "unbalanced"])
+def test_log_domain_path_for_small_regularisation(method):
+    """reg 0.01 puts exp(-C/reg) out of the kernel path's range: the log-domain updates take over."""
+    C, ma, mb = _problems(torch.float64, seed=3)
+    res = solve(C, ma, mb, method=method, reg=0.01, reg_m=1.0, n_iter=5000)
+    for i, (n, m) in enumerate(zip(LENGTHS_A, LENGTHS_B)):
+        M = C[i, :n, :m].numpy()
+        a, b = np.full(n, 1 / n), np.full(m, 1 / m)
+        ref = (ot.sinkhorn2(a, b, M, 0.01, method="sinkhorn_log", stopThr=1e-13, numItermax=20000)
+               if method == "sinkhorn" else
+               ot.unbalanced.sinkhorn_unbalanced2(a, b, M, 0.01, 1.0, stopThr=1e-15, numItermax=20000))
+        assert float(res.cost[i]) == pytest.approx(float(ref), rel=1e-6), (i, n, m)

@@ -4,7 +4,8 @@ Every solver takes costs C (B, n, m) and boolean masks (B, n), (B, m) of the rea
 puts uniform mass on the real tokens of each side, and returns the plan P (B, n, m) —
 exactly zero on padding — from which the loss <P, C> and the transported mass follow.
 
-- `sinkhorn`: entropic OT, log-domain Sinkhorn (Cuturi 2013; Peyré & Cuturi 2019, §4.4).
+- `sinkhorn`: entropic OT, Sinkhorn (Cuturi 2013): batched matrix-vector scaling while
+  exp(-C/reg) is safe in floating point, log-domain otherwise (Peyré & Cuturi 2019, §4.4).
 - `unbalanced`: KL-relaxed marginals, strength `reg_m` (Chizat et al. 2018): the scaling
   updates of POT's `sinkhorn_unbalanced` (reg_type "kl"), in the log domain.
 - `partial`: entropic partial OT moving a fraction `mass` of the mass, by Dykstra's
@@ -48,7 +49,39 @@ def _lse(x: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def _scaling(C, mask_a, mask_b, *, reg: float, fi: float, n_iter: int, tol: float):
-    """Log-domain Sinkhorn scaling with exponent fi (1 = balanced). Returns log P."""
+    """Sinkhorn scaling with exponent fi (1 = balanced). Returns log P.
+
+    With K = exp(-C/reg) safely inside the float range (max C/reg <= 50), the classic
+    multiplicative updates run as batched matrix-vector products; otherwise, or if they
+    overflow, the log-domain updates (log-sum-exp) do the same iterations stably.
+    """
+    if float(C.detach().abs().max()) / reg <= 50:
+        log_plan = _scaling_kernel(C, mask_a, mask_b, reg=reg, fi=fi, n_iter=n_iter, tol=tol)
+        if torch.isfinite(log_plan).all():
+            return log_plan
+    return _scaling_log(C, mask_a, mask_b, reg=reg, fi=fi, n_iter=n_iter, tol=tol)
+
+
+def _scaling_kernel(C, mask_a, mask_b, *, reg: float, fi: float, n_iter: int, tol: float):
+    a = mask_a.to(C.dtype) / mask_a.sum(-1, keepdim=True).clamp(min=1)
+    b = mask_b.to(C.dtype) / mask_b.sum(-1, keepdim=True).clamp(min=1)
+    K = torch.exp(-C / reg)
+    tiny = torch.finfo(C.dtype).tiny
+    u = torch.ones_like(a)
+    v = torch.ones_like(b)
+    for i in range(n_iter):
+        u_prev = u
+        # u = (sum_j b_j K_ij v_j)^-fi, v = (sum_i a_i K_ij u_i)^-fi: POT's KL-reference updates
+        u = (K @ (b * v)[..., None]).squeeze(-1).clamp(min=tiny) ** -fi
+        v = (K.transpose(1, 2) @ (a * u)[..., None]).squeeze(-1).clamp(min=tiny) ** -fi
+        if tol and i % 10 == 9 and (torch.log(u) - torch.log(u_prev)).abs().max() < tol:
+            break
+    valid = mask_a[:, :, None] & mask_b[:, None, :]
+    plan = a[:, :, None] * b[:, None, :] * u[:, :, None] * v[:, None, :] * K
+    return torch.where(valid, torch.log(plan.clamp(min=tiny)), torch.full_like(plan, NEG))
+
+
+def _scaling_log(C, mask_a, mask_b, *, reg: float, fi: float, n_iter: int, tol: float):
     la, lb = _log_marginals(mask_a, C.dtype), _log_marginals(mask_b, C.dtype)
     lk = -C / reg
     lu = torch.zeros_like(la)
