@@ -114,7 +114,9 @@ class Encoder:
     def __init__(self, source: ModelSource, *, device: str = "cpu", max_length: int = 512) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # our own progress bars say what is happening
         self.source = source
         self.device = torch.device(device)
         self.tokenizer = AutoTokenizer.from_pretrained(source.path)
