@@ -237,18 +237,14 @@ def run(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
-    from clir_bench.models.encoder import cache_dir
+    from clir_bench.models.encoder import cache_dir, check_device
     from clir_bench.runner import parse_systems, run_track
     from clir_bench.systems import Context
     from clir_bench.tracks import get_track
 
     t = get_track(track)
     names = parse_systems(systems)
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise ClirBenchError("--device cuda: no CUDA device is visible to torch; use --device cpu")
+    check_device(device)
     ctx = Context(device=device, encoder=encoder, mt_model=mt_model, cache=cache_dir(), seed=seed,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
     results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
@@ -301,6 +297,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.pt.")] = False,
 ) -> None:
     """Distil an OPTICAL student on a track's noisy bitext (also under `torchrun -m clir_bench train`)."""
+    from clir_bench.models.encoder import check_device
     from clir_bench.models.optical import train_on_track
     from clir_bench.models.ot import SOLVERS
     from clir_bench.registry import did_you_mean
@@ -308,11 +305,7 @@ def train(
 
     if solver not in SOLVERS:
         raise ClirBenchError(f"unknown solver {solver!r}.{did_you_mean(solver, SOLVERS)} Known: {', '.join(SOLVERS)}")
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise ClirBenchError("--device cuda: no CUDA device is visible to torch; use --device cpu")
+    check_device(device)
     result = train_on_track(get_track(track), recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
                             use_dev=dev, resume=resume, checkpoint_every=checkpoint_every, solver=solver,
                             max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr, seed=seed,

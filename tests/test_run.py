@@ -137,3 +137,12 @@ def test_unwritable_output_folder(cli, tmp_path):
     blocker.write_text("x")
     code, output = cli("run", "--systems", "bm25", "--out", blocker / "out", "--no-record")
     assert code == 1 and "cannot create output folder" in output and "Traceback" not in output
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(cli, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    code, output = cli("run", "--systems", "bm25", "--device", "cuda", "--out", tmp_path / "o", "--no-record")
+    assert code == 1 and "no CUDA device" in output and "Traceback" not in output
+    code, output = cli("run", "--systems", "bm25", "--device", "tpu", "--out", tmp_path / "o", "--no-record")
+    assert code == 1 and "expected cpu or cuda" in output

@@ -25,6 +25,17 @@ PREFIXES = {  # model id -> (query prefix, passage prefix), from the model cards
 }
 
 
+def check_device(device: str) -> None:
+    """Refuse `cuda` where torch sees no GPU, with what to do instead."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ClirBenchError(f"--device {device}: no CUDA device is visible to torch; use --device cpu")
+    elif device != "cpu":
+        raise ClirBenchError(f"--device {device!r}: expected cpu or cuda")
+
+
 def cache_dir() -> Path:
     """`$CLIR_BENCH_CACHE`, else `$XDG_CACHE_HOME/clir-bench`, else `~/.cache/clir-bench`."""
     if os.environ.get("CLIR_BENCH_CACHE"):
