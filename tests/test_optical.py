@@ -87,8 +87,9 @@ def test_gradient_accumulation_matches_one_batch_without_contrastive(setup):
         trainer = Trainer(encoder, texts, english, config, teacher=teacher, progress=False)
         runs.append((trainer.train(), trainer.student.state_dict()))
     assert runs[0][0].losses == pytest.approx(runs[1][0].losses, rel=1e-5)
-    for k, v in runs[0][1].items():
-        assert torch.allclose(v, runs[1][1][k], atol=1e-5), k
+    for k, v in runs[0][1].items():  # rounding, amplified at most to lr x steps by Adam (see the DDP test)
+        diff = (v - runs[1][1][k]).abs()
+        assert diff.mean() < 1e-6 and diff.max() <= 2 * 1e-3 + 1e-6, (k, float(diff.mean()), float(diff.max()))
 
 
 def _train_cli(tiny, out, procs):
