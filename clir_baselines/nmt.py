@@ -24,7 +24,7 @@ class NMTSystem:
         import bm25s
         import torch
 
-        from baselines.lexical import _english_stemmer, tokenize
+        from clir_baselines.lexical import _english_stemmer, tokenize
 
         stem = _english_stemmer()
         limit = min(256, getattr(model.config, "max_position_embeddings", 256) or 256)
