@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -310,6 +311,8 @@ def train(
                             use_dev=dev, resume=resume, checkpoint_every=checkpoint_every, solver=solver,
                             max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr, seed=seed,
                             progress=sys.stderr.isatty())
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
+        return
     chosen = f"best step {result.best_step} (dev MAP {result.best_dev_map:.4f})" if dev else "no early stopping"
     out.print(f"trained {result.steps_run} steps; {chosen}; student in {out_dir / 'student'}", highlight=False)
 
