@@ -29,8 +29,10 @@ app = typer.Typer(
 )
 tracks_app = typer.Typer(help="List tracks, or show one with its checksums.", invoke_without_command=True)
 data_app = typer.Typer(help="Export a track's data for participants.", no_args_is_help=True)
+board_app = typer.Typer(help="Build the static HTML leaderboard from submissions/, or serve it.", no_args_is_help=True)
 app.add_typer(tracks_app, name="tracks")
 app.add_typer(data_app, name="data")
+app.add_typer(board_app, name="leaderboard")
 
 # Piped output keeps whole tables (rich assumes 80 columns when it cannot ask a terminal).
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -219,6 +221,73 @@ def score(
     out.print(_table(report))
     if output:
         out.print(f"report written to {output}")
+
+
+@app.command()
+@user_errors
+def submit(
+    run: RunArg,
+    track: Annotated[str, typer.Option("--track", "-t", help="Built-in track the run answers.")],
+    name: Annotated[str, typer.Option(help="Submission name: a slug (lowercase letters, digits, - and _).")],
+    team: Annotated[str, typer.Option(help="Team or author.")] = "",
+    description: Annotated[str, typer.Option(help="One paragraph on the system.")] = "",
+    url: Annotated[str, typer.Option(help="Paper or code (http/https).")] = "",
+    submissions: Annotated[Path, typer.Option(help="The submissions store.")] = Path("submissions"),
+    resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
+) -> None:
+    """Validate and score a run, then store it in SUBMISSIONS/TRACK/NAME for the leaderboard."""
+    from clir_bench.submissions import submit as store_submission
+    from clir_bench.tracks import get_track
+
+    stored, report = store_submission(run=run, track=get_track(track), name=name, root=submissions, team=team,
+                                      description=description, url=url, resamples=resamples)
+    for line in report["warnings"]:
+        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+    out.print(_table(report))
+    out.print(f"stored as {stored.folder}; build the site with `clir-bench leaderboard build`", highlight=False)
+
+
+SiteOpt = Annotated[Path, typer.Option("--out", "-o", help="The site's folder.")]
+
+
+@board_app.command("build")
+@user_errors
+def leaderboard_build(
+    out_dir: SiteOpt = Path("build/leaderboard"),
+    submissions: Annotated[Path, typer.Option(help="The submissions store.")] = Path("submissions"),
+    resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
+) -> None:
+    """Score every submission (cached by run and qrels checksum) and write the static site."""
+    import time
+
+    from clir_bench.site import build
+
+    start = time.perf_counter()
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("scoring", total=None)
+            summary = build(submissions=submissions, out=out_dir, resamples=resamples,
+                            progress=lambda where: bar.update(task, advance=1, description=where))
+    else:
+        summary = build(submissions=submissions, out=out_dir, resamples=resamples)
+    out.print(f"leaderboard: {summary['submissions']} submission(s) on {summary['tracks']} track(s), "
+              f"{summary['invalid']} invalid; {summary['scored']} scored, {summary['cache_hits']} from the cache; "
+              f"{summary['files']} files in {time.perf_counter() - start:.1f} s. Open {out_dir / 'index.html'}",
+              highlight=False)
+
+
+@board_app.command("serve")
+@user_errors
+def leaderboard_serve(
+    out_dir: SiteOpt = Path("build/leaderboard"),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8000,
+) -> None:
+    """Serve a built leaderboard on localhost (Ctrl-C stops)."""
+    from clir_bench.site import serve
+
+    serve(folder=out_dir, port=port, log=lambda msg: err.print(msg, highlight=False, markup=False))
 
 
 @app.command()

@@ -1,16 +1,14 @@
 """`clir-bench run`: run systems on a track, write and score their runs, record them.
 
 For each system: its run goes to OUT/SYSTEM.trec, its scored report (the same as
-`clir-bench score`) to OUT/SYSTEM.json, and a copy of both to the reference submission
-SUBMISSIONS/TRACK/SYSTEM/ (run.trec + metadata.json). OUT/results.json holds every system's
+`clir-bench score`) to OUT/SYSTEM.json, and the run to the reference submission
+SUBMISSIONS/TRACK/SYSTEM/ (`clir_bench.submissions`). OUT/results.json holds every system's
 summary with provenance; a system that cannot run is listed with the reason, never a number.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from clir_bench import __version__
 from clir_bench.errors import ClirBenchError
 from clir_bench.io import write_text_atomic
 from clir_bench.scoring import from_track, score_run
+from clir_bench.submissions import record_reference
 from clir_bench.systems import Context, get_system, registry, write_run
 
 DEFAULT_SYSTEMS = ("bm25", "psq", "nmt", "encoder-zs", "encoder-ft", "optical-sinkhorn", "optical-emd",
@@ -62,21 +61,10 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
                                                   for lang, row in report["languages"].items()},
                                     "info": result.info, "run_sha256": report["run"]["sha256"]}
         if submissions is not None:
-            _record(submissions / track.name / name, run_path, name, system.description, track, report)
+            ctx.log(f"[{name}] " + record_reference(root=submissions, track=track, name=name, run=run_path,
+                                                    description=system.description,
+                                                    info={"seconds": seconds, **result.info}))
         ctx.log(f"[{name}] done in {seconds:.0f} s: MAP low {report['summary']['map']['low']:.3f}, "
                 f"high {report['summary']['map']['high']:.3f}")
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     return results
-
-
-def _record(folder: Path, run_path: Path, name: str, description: str, track, report: dict) -> None:
-    """A reference submission: the run and its metadata (scores are always re-derived)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / ".run.trec.tmp"
-    shutil.copyfile(run_path, tmp)
-    tmp.replace(folder / "run.trec")
-    meta = {"name": name, "team": "clir-bench reference", "description": description, "track": track.name,
-            "track_version": track.version, "produced_by": "harness", "harness": f"clir-bench {__version__}",
-            "date": datetime.date.today().isoformat(), "run_sha256": report["run"]["sha256"],
-            "system": report["system"]}
-    write_text_atomic(folder / "metadata.json", json.dumps(meta, indent=1) + "\n")

@@ -54,3 +54,37 @@ def _percentiles(values, confidence: float) -> tuple[float, float]:
     alpha = (1 - confidence) / 2
     lo, hi = np.quantile(values, [alpha, 1 - alpha])
     return float(lo), float(hi)
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (Holm 1979): p_(i) * (m - i + 1), made monotone, capped at 1.
+
+    None (a test that could not be made) stays None and does not count towards m.
+    """
+    order = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
+    adjusted: list[float | None] = [None] * len(pvalues)
+    running, m = 0.0, len(order)
+    for rank, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def paired_t(a: Sequence[float], b: Sequence[float]) -> dict:
+    """Two-sided paired t-test of per-query scores (scipy.stats.ttest_rel), as used for IR runs by
+    Smucker, Allan & Carterette (CIKM 2007). Identical runs give p = 1; a constant non-zero
+    difference gives p = 0; fewer than 2 queries give no test (p None)."""
+    import numpy as np
+
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    out = {"n": int(d.size), "mean_diff": float(d.mean()) if d.size else None, "t": None, "p": None}
+    if d.size < 2:
+        return out
+    if np.allclose(d, d[0], rtol=0, atol=1e-12):
+        out["p"] = 1.0 if abs(d[0]) <= 1e-12 else 0.0
+        return out
+    from scipy.stats import ttest_rel
+
+    res = ttest_rel(a, b)
+    out["t"], out["p"] = float(res.statistic), float(res.pvalue)
+    return out

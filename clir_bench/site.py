@@ -1,0 +1,227 @@
+"""`clir-bench leaderboard build|serve`: render the board as a static site, and serve it locally.
+
+Jinja2 with autoescaping everywhere (HTML and the inline SVG charts); names are slugs, so
+every written path is OUT/<fixed part>/<track>/<slug>/..., and each is checked to stay
+inside OUT. The site is built in a temporary folder beside OUT and swapped in whole, so a
+failed build leaves the previous site as it was. OUT/_cache keeps score reports for the
+next build. No external resource is referenced: the site works from disk, offline.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from clir_bench import charts
+from clir_bench.board import Board, Cache, collect
+from clir_bench.errors import ClirBenchError
+from clir_bench.io import atomic_dir
+
+MARKER = ".clir-bench-leaderboard"
+CACHE = Path("_cache") / "scores"
+STATIC = ("site.css", "sort.js")
+MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=PackageLoader("clir_bench", "templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["num"] = _num
+    env.filters["ci"] = _ci
+    env.filters["sortkey"] = lambda x: "" if x is None else repr(float(x))
+    return env
+
+
+def _num(x, digits: int = 3) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _ci(ci) -> str:
+    if not ci or ci[0] is None:
+        return ""
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+class Writer:
+    """Writes text files inside one folder, refusing any path that would leave it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.count = 0
+
+    def text(self, rel: str, text: str) -> None:
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to(self.root):
+            raise ClirBenchError(f"refusing to write {rel!r}: it leaves the output folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        self.count += 1
+
+    def table(self, rel_stem: str, columns: list[str], rows: list[dict]) -> dict:
+        """CSV and JSON of one table; returns their paths (from the site's root) for the page's links."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([_csv_cell(row.get(c)) for c in columns])
+        self.text(f"{rel_stem}.csv", buf.getvalue())
+        self.text(f"{rel_stem}.json", json.dumps(rows, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+        return {"csv": f"{rel_stem}.csv", "json": f"{rel_stem}.json"}
+
+
+def _csv_cell(value):
+    """Numbers as they are; text that a spreadsheet would run as a formula is quoted with a '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _track_rows(t: dict) -> tuple[list[str], list[dict]]:
+    langs = [lang["code"] for lang in t["languages"]]
+    columns = ["rank", "name", "team", "produced_by"]
+    for lang in langs:
+        columns += [lang, f"{lang}_ci_low", f"{lang}_ci_high"]
+    for k in ("mean", "low", "high", "gap", "relative_gap"):
+        columns += [k] + ([f"{k}_ci_low", f"{k}_ci_high"] if k != "mean" else [])
+    columns += ["date", "url", "run_sha256"]
+    rows = []
+    for r in t["rows"]:
+        row = {k: r[k] for k in ("rank", "name", "team", "produced_by", "mean", "low", "high", "gap",
+                                 "relative_gap", "date", "url", "run_sha256")}
+        for lang in langs:
+            v = r["languages"].get(lang, {"value": None, "ci": [None, None]})
+            row.update({lang: v["value"], f"{lang}_ci_low": v["ci"][0], f"{lang}_ci_high": v["ci"][1]})
+        for k in ("low", "high", "gap", "relative_gap"):
+            ci = r["ci"].get(k) or [None, None]
+            row.update({f"{k}_ci_low": ci[0], f"{k}_ci_high": ci[1]})
+        rows.append(row)
+    return columns, rows
+
+
+def _family_view(f: dict) -> dict:
+    """Charts and heatmaps of one family of tracks (same collection and languages, noise rates vary)."""
+    shown = f["systems"][:MAX_LINES]
+    x_label = f"{f['noise_kind']} noise rate"
+    metric = f"{f['metric_label']}, macro mean over languages"
+    mean = charts.line_chart(shown, x_key="rate", y_key="mean", x_label=x_label, y_label=metric)
+    gap = charts.line_chart(shown, x_key="rate", y_key="gap", x_label=x_label,
+                            y_label=f"gap (high − low {f['metric_label']})")
+    langs = [lang["code"] for lang in f["languages"]]
+    rates = [f"{t['rate']:g}" for t in f["tracks"]]
+    heat = []
+    for s in f["systems"]:
+        s["by_track"] = {p["track"]: p for p in s["points"]}
+        values = {(lang, f"{p['rate']:g}"): p["languages"].get(lang) for p in s["points"] for lang in langs}
+        heat.append({"name": s["name"], "produced_by": s["produced_by"], "map": charts.heatmap(langs, rates, values)})
+    return {**f, "mean_chart": mean, "gap_chart": gap, "heatmaps": heat, "hidden": len(f["systems"]) - len(shown),
+            "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)]}
+
+
+def render(board: Board, w: Writer) -> None:
+    env = _env()
+    from importlib import resources
+
+    for name in STATIC:
+        w.text(f"static/{name}", resources.files("clir_bench").joinpath("static", name).read_text("utf-8"))
+    common = {"provenance": board.provenance, "tracks": board.tracks}
+    downloads = {}
+    for t in board.tracks:
+        columns, rows = _track_rows(t)
+        downloads[t["name"]] = w.table(f"data/{t['name']}", columns, rows)
+    invalid = w.table("data/invalid", ["where", "track", "name", "reason"], board.invalid)
+    w.text("index.html", env.get_template("index.html").render(
+        root="", page="index", downloads=downloads, invalid=board.invalid, invalid_downloads=invalid, **common))
+
+    families = []
+    for f in board.families:
+        view = _family_view(f)
+        points = [{"system": s["name"], "produced_by": s["produced_by"], "track": p["track"], "rate": p["rate"],
+                   "mean": p["mean"], "low": p["low"], "high": p["high"], "gap": p["gap"]}
+                  for s in f["systems"] for p in s["points"]]
+        view["downloads"] = w.table(f"data/{f['id']}", ["system", "produced_by", "track", "rate", "mean", "low",
+                                                         "high", "gap"], points)
+        per_lang = [{"system": s["name"], "track": p["track"], "rate": p["rate"], "language": lang, "value": v}
+                    for s in f["systems"] for p in s["points"] for lang, v in p["languages"].items()]
+        view["heat_downloads"] = w.table(f"data/{f['id']}-languages",
+                                         ["system", "track", "rate", "language", "value"], per_lang)
+        families.append(view)
+    w.text("noise.html", env.get_template("noise.html").render(root="", page="noise", families=families,
+                                                               stops=charts.scale_stops(), **common))
+
+    page_t = env.get_template("submission.html")
+    for p in board.pages:
+        base = f"s/{p['track']}/{p['name']}"
+        lang_cols = ["language", "class", "queries", "missing", *p["metrics"], "ci_low", "ci_high"]
+        lang_rows = [{**{k: v for k, v in r.items() if k != "ci"}, "ci_low": r["ci"][0], "ci_high": r["ci"][1]}
+                     for r in p["languages"]]
+        files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows),
+                 "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"])}
+        if p["significance"]:
+            files["significance"] = w.table(f"{base}/significance",
+                                            ["group", "n", "mean_diff", "t", "p", "p_holm", "significant"],
+                                            p["significance"]["tests"])
+        w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
+        w.text(f"{base}/index.html", page_t.render(root="../../../", page="submission", p=p, files=files, **common))
+    w.text("site.json", json.dumps({"provenance": board.provenance, "tracks": board.tracks,
+                                    "invalid": board.invalid}, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _check_folders(submissions: Path, out: Path) -> None:
+    s, o = Path(submissions).resolve(), Path(out).resolve()
+    if s == o or s.is_relative_to(o) or o.is_relative_to(s):
+        raise ClirBenchError(f"--out {out} and the submissions folder {submissions} overlap; choose an --out "
+                             "outside it (e.g. build/leaderboard)")
+    if o == Path.cwd().resolve() or Path.cwd().resolve().is_relative_to(o):
+        raise ClirBenchError(f"--out {out} holds the current folder; choose a folder of its own")
+    if o.exists() and not o.is_dir():
+        raise ClirBenchError(f"--out {out} exists and is not a folder; choose another --out")
+    if o.is_dir() and any(o.iterdir()) and not (o / MARKER).is_file():
+        raise ClirBenchError(f"--out {out} is not empty and is not a leaderboard built by clir-bench; "
+                             "choose an empty or new folder")
+
+
+def build(*, submissions: Path, out: Path, resamples: int = 10_000,
+          progress: Callable[[str], None] | None = None) -> dict:
+    """Score every submission (reusing OUT/_cache) and write the site to OUT; a summary of the build."""
+    _check_folders(submissions, out)
+    old = Path(out) / CACHE
+    with atomic_dir(Path(out), force=True) as tmp:
+        cache = Cache(old if old.is_dir() else None, tmp / CACHE)
+        board = collect(root=Path(submissions), cache=cache, resamples=resamples, progress=progress)
+        w = Writer(tmp)
+        render(board, w)
+        w.text(MARKER, json.dumps(board.provenance) + "\n")
+    return {"tracks": len(board.tracks), "submissions": len(board.pages), "invalid": len(board.invalid),
+            "files": w.count, "cache_hits": cache.hits, "scored": cache.misses}
+
+
+def serve(*, folder: Path, port: int, host: str = "127.0.0.1", log: Callable[[str], None] = print) -> None:
+    """Serve a built site on localhost until interrupted."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = Path(folder)
+    if not (folder / MARKER).is_file():
+        raise ClirBenchError(f"{folder} holds no built leaderboard; run `clir-bench leaderboard build --out {folder}`")
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, fmt, *args):  # one quiet line per request
+            log(f"{self.address_string()} {fmt % args}")
+
+    try:
+        server = ThreadingHTTPServer((host, port), functools.partial(Handler, directory=os.fspath(folder)))
+    except OSError as e:
+        raise ClirBenchError(f"cannot listen on {host}:{port}: {e.strerror}; choose another --port") from None
+    log(f"serving {folder} at http://{host}:{server.server_port}/ (Ctrl-C stops)")
+    with server:
+        server.serve_forever()

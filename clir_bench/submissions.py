@@ -1,0 +1,278 @@
+"""The submissions store: `ROOT/TRACK/NAME/` holds `metadata.json` and `run.trec` (or `run.trec.gz`).
+
+Scores are never stored: the leaderboard derives them from the run. Names are slugs, so a
+name is also a safe path component and a safe URL part; nothing is followed outside ROOT
+(symbolic links are refused). Within a track, a name and a run (by the sha256 of its
+content, compressed or not) appear once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from clir_bench import __version__
+from clir_bench.errors import ClirBenchError
+from clir_bench.io import atomic_dir, write_text_atomic
+from clir_bench.registry import did_you_mean
+
+METADATA = "metadata.json"
+RUN_FILES = ("run.trec", "run.trec.gz")
+PRODUCERS = ("harness", "participant")
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
+TRACK_DIR = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
+LIMITS = {"team": 200, "description": 2000, "url": 500}
+FIELDS = {  # key -> (type, required)
+    "name": (str, True), "team": (str, True), "description": (str, True), "url": (str, True),
+    "track": (str, True), "track_version": (int, True), "produced_by": (str, True),
+    "harness_version": (str, True), "date": (str, True), "system": (dict, False),
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    track: str
+    name: str
+    folder: Path
+    run: Path
+    meta: dict
+
+    @property
+    def where(self) -> str:
+        return f"{self.track}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An entry of the store that cannot be scored, and why (shown on the leaderboard)."""
+
+    where: str  # relative to ROOT
+    reason: str
+    track: str | None = None
+    name: str | None = None
+
+
+def check_slug(name: str, what: str = "name") -> str:
+    if not isinstance(name, str) or not SLUG.fullmatch(name):
+        suggestion = re.sub(r"[^a-z0-9_-]+", "-", str(name).lower()).strip("-_")[:64] or "my-system"
+        raise ClirBenchError(
+            f"{what} {str(name)[:80]!r} is not a safe slug: expected 1-64 lowercase letters, digits, '-' or '_', "
+            f"starting and ending with a letter or digit; try {suggestion!r}")
+    return name
+
+
+def content_sha256(path: Path) -> str:
+    """sha256 of a run's content: the same run plain or gzipped has the same checksum."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        f = gzip.GzipFile(fileobj=raw) if gz else raw
+        try:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        except (OSError, EOFError) as e:
+            raise ClirBenchError(f"cannot read run file {path}: {e}") from None
+    return digest.hexdigest()
+
+
+def check_metadata(meta, where: str) -> dict:
+    """The metadata dict if it is well-formed; a ClirBenchError naming the first problem otherwise."""
+    if not isinstance(meta, dict):
+        raise ClirBenchError(f"{where}: found {type(meta).__name__}, expected a JSON object")
+    unknown = sorted(set(meta) - set(FIELDS))
+    if unknown:
+        raise ClirBenchError(f"{where}: found unknown key {unknown[0]!r}, expected only {', '.join(FIELDS)}")
+    for key, (kind, required) in FIELDS.items():
+        if key not in meta:
+            if required:
+                raise ClirBenchError(f"{where}: key {key!r} is missing")
+            continue
+        if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
+            raise ClirBenchError(f"{where}: key {key!r}: found {type(meta[key]).__name__}, expected {kind.__name__}")
+    check_slug(meta["name"])
+    for key, limit in LIMITS.items():
+        if len(meta[key]) > limit:
+            raise ClirBenchError(f"{where}: key {key!r}: found {len(meta[key])} characters, expected at most {limit}")
+    if meta["url"] and not re.fullmatch(r"https?://[^\s<>\"']+", meta["url"]):
+        raise ClirBenchError(f"{where}: key 'url': found {meta['url'][:80]!r}, expected an http(s):// address or ''")
+    if meta["produced_by"] not in PRODUCERS:
+        raise ClirBenchError(f"{where}: key 'produced_by': found {meta['produced_by'][:40]!r}, "
+                             f"expected one of {', '.join(PRODUCERS)}")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date"]):
+        raise ClirBenchError(f"{where}: key 'date': found {meta['date'][:40]!r}, expected YYYY-MM-DD")
+    for key, value in meta.get("system", {}).items():
+        if not isinstance(value, (str, int, float, bool)) or value is None:
+            raise ClirBenchError(f"{where}: key 'system.{key}': found {type(value).__name__}, expected a scalar")
+    return meta
+
+
+def metadata(*, name: str, track, team: str = "", description: str = "", url: str = "",
+             produced_by: str = "participant", system: dict | None = None) -> dict:
+    meta = {"name": name, "team": team, "description": description, "url": url, "track": track.name,
+            "track_version": track.version, "produced_by": produced_by, "harness_version": __version__,
+            "date": datetime.datetime.now(datetime.UTC).date().isoformat()}
+    if system:
+        meta["system"] = {k: v for k, v in system.items() if isinstance(v, (str, int, float, bool))}
+    return check_metadata(meta, "metadata")
+
+
+def read(folder: Path, root: Path) -> Submission:
+    """One submission folder, checked; a ClirBenchError with the reason otherwise."""
+    rel = folder.relative_to(root).as_posix()
+    files = {p.name: p for p in folder.iterdir() if not p.name.startswith(".")}
+    for p in files.values():
+        if p.is_symlink() or not p.is_file():
+            raise ClirBenchError(f"{rel}/{p.name}: found a {'symbolic link' if p.is_symlink() else 'folder'}, "
+                                 "expected a plain file")
+    runs = [files[n] for n in RUN_FILES if n in files]
+    extra = sorted(set(files) - {METADATA, *RUN_FILES})
+    if extra:
+        raise ClirBenchError(f"{rel}: found unexpected file {extra[0]!r}, expected only {METADATA} and one of "
+                             f"{', '.join(RUN_FILES)}")
+    if METADATA not in files:
+        raise ClirBenchError(f"{rel}: {METADATA} is missing")
+    if len(runs) != 1:
+        raise ClirBenchError(f"{rel}: found {len(runs)} run files, expected one of {', '.join(RUN_FILES)}")
+    try:
+        meta = json.loads(files[METADATA].read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ClirBenchError(f"{rel}/{METADATA}:{e.lineno}: {e.msg}; expected a JSON object") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ClirBenchError(f"{rel}/{METADATA}: cannot read: {e}") from None
+    check_metadata(meta, f"{rel}/{METADATA}")
+    track, name = folder.parent.name, folder.name
+    if meta["name"] != name or meta["track"] != track:
+        raise ClirBenchError(f"{rel}/{METADATA}: found name {meta['name']!r} on track {meta['track']!r}, expected "
+                             f"{name!r} on {track!r} (the folder's)")
+    return Submission(track, name, folder, runs[0], meta)
+
+
+def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
+    """Every submission under ROOT, and every entry that is not one, with the reason."""
+    from clir_bench.tracks import builtin
+
+    root = Path(root)
+    if not root.is_dir():
+        return [], []
+    tracks = builtin()
+    good, bad = [], []
+    for tdir in sorted(root.iterdir()):
+        if tdir.name.startswith("."):
+            continue
+        if tdir.is_symlink() or not tdir.is_dir():
+            bad.append(Invalid(tdir.name, "not a track folder (a plain folder named after a built-in track)"))
+            continue
+        if not TRACK_DIR.fullmatch(tdir.name) or tdir.name not in tracks:
+            known = ", ".join(tracks)
+            bad.append(Invalid(tdir.name, f"unknown track.{did_you_mean(tdir.name, tracks)} Known: {known}"))
+            continue
+        for folder in sorted(tdir.iterdir()):
+            rel = f"{tdir.name}/{folder.name}"
+            if folder.name.startswith("."):
+                continue
+            if folder.is_symlink() or not folder.is_dir() or not SLUG.fullmatch(folder.name):
+                bad.append(Invalid(rel, "not a submission folder (a plain folder whose name is a slug)", tdir.name))
+                continue
+            try:
+                good.append(read(folder, root))
+            except ClirBenchError as e:
+                bad.append(Invalid(rel, str(e), tdir.name, folder.name))
+    return good, bad
+
+
+def store(*, root: Path, meta: dict, run: Path, compress: bool = False, replace: bool = False) -> Submission:
+    """Write ROOT/TRACK/NAME atomically; `compress` gzips a plain run (mtime 0: same bytes each time)."""
+    if not TRACK_DIR.fullmatch(meta["track"]):
+        raise ClirBenchError(f"track name {meta['track'][:80]!r} cannot name a folder of the store")
+    folder = Path(root) / meta["track"] / check_slug(meta["name"])
+    gz = compress or _is_gzip(run)
+    with atomic_dir(folder, force=replace) as tmp:
+        target = tmp / RUN_FILES[gz]
+        if compress and not _is_gzip(run):
+            with open(run, "rb") as src, open(target, "wb") as raw, \
+                    gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        else:
+            shutil.copyfile(run, target)
+        write_text_atomic(tmp / METADATA, json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+    return Submission(meta["track"], meta["name"], folder, folder / RUN_FILES[gz], meta)
+
+
+def conflicts(*, root: Path, meta: dict, sha256: str) -> list[str]:
+    """Why `meta` with a run of content `sha256` cannot join ROOT: a taken name or an identical run."""
+    track_dir = Path(root) / meta["track"]
+    found = []
+    if (track_dir / meta["name"]).exists():
+        found.append(f"name {meta['name']!r} is taken on track {meta['track']}; choose another --name")
+    if track_dir.is_dir():
+        for other in sorted(track_dir.iterdir()):
+            if other.name == meta["name"] or other.is_symlink() or not other.is_dir():
+                continue
+            for n in RUN_FILES:
+                p = other / n
+                if p.is_file() and not p.is_symlink() and content_sha256(p) == sha256:
+                    found.append(f"the run is identical to submission {meta['track']}/{other.name} (sha256 "
+                                 f"{sha256[:12]}...); a run is submitted once")
+    return found
+
+
+def submit(*, run: Path, track, name: str, root: Path, team: str = "", description: str = "", url: str = "",
+           produced_by: str = "participant", resamples: int = 10_000) -> tuple[Submission, dict]:
+    """Validate and score RUN against TRACK, refuse duplicates, then store it. Returns it and its report."""
+    from clir_bench.scoring import from_track, score_run
+
+    if not is_builtin(track):
+        raise ClirBenchError(f"track {track.name!r} ({track.path}) is not a built-in track; the store and the "
+                             "leaderboard hold runs for built-in tracks (see `clir-bench tracks`)")
+    meta = metadata(name=check_slug(name), track=track, team=team, description=description, url=url,
+                    produced_by=produced_by)
+    if not Path(run).is_file():
+        raise ClirBenchError(f"run file {run} does not exist")
+    problems = conflicts(root=root, meta=meta, sha256=content_sha256(run))
+    if problems:
+        raise ClirBenchError("not stored: " + "; ".join(problems))
+    report = score_run(run, from_track(track), resamples=resamples)
+    return store(root=root, meta=meta, run=run), report
+
+
+def is_builtin(track) -> bool:
+    """A built-in track, or a copy of one's TOML: the leaderboard can only score against those."""
+    from clir_bench.tracks import builtin
+
+    return track.name in builtin() and builtin().get(track.name).source == track.source
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def record_reference(*, root: Path, track, name: str, run: Path, description: str, info: dict) -> str:
+    """Record a harness run as reference submission TRACK/NAME (replacing the harness's previous one).
+
+    Returns what happened, in words; a participant's submission of that name is never replaced.
+    """
+    if not is_builtin(track):
+        return f"not recorded: the leaderboard holds built-in tracks only, and {track.path} is not one"
+    folder = Path(root) / track.name / name
+    if folder.exists():
+        try:
+            if read(folder, Path(root)).meta["produced_by"] != "harness":
+                return f"not recorded: {track.name}/{name} is a participant's submission"
+        except ClirBenchError:
+            pass  # a broken earlier record is replaced
+    local = {"student", "cached"}  # facts of this machine's cache, not of the system
+    meta = metadata(name=name, track=track, team="clir-bench reference", description=description,
+                    produced_by="harness", system={k: v for k, v in info.items() if k not in local})
+    same = [p for p in conflicts(root=root, meta=meta, sha256=content_sha256(run)) if not p.startswith("name ")]
+    if same:
+        return "not recorded: " + "; ".join(same)
+    store(root=root, meta=meta, run=run, compress=True, replace=True)
+    return f"recorded as {Path(root) / track.name / name}"
