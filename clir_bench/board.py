@@ -19,7 +19,6 @@ from pathlib import Path
 
 from clir_bench import __version__
 from clir_bench.errors import ClirBenchError
-from clir_bench.io import write_text_atomic
 from clir_bench.languages import LANGUAGES
 from clir_bench.submissions import Invalid, Submission, content_sha256, discover
 
@@ -46,7 +45,9 @@ class Cache:
         return entry if isinstance(entry, dict) and entry.get("key") == key else None
 
     def put(self, key: str, entry: dict) -> None:
-        write_text_atomic(self.write_to / f"{key}.json", json.dumps({"key": key, **entry}, allow_nan=False))
+        """Plain writes: `write_to` lies in the build's staging folder, which is swapped in whole."""
+        self.write_to.mkdir(parents=True, exist_ok=True)
+        (self.write_to / f"{key}.json").write_text(json.dumps({"key": key, **entry}, allow_nan=False), "utf-8")
 
 
 @dataclass

@@ -1,0 +1,318 @@
+"""`clir-bench leaderboard build|serve`: content, invalid entries, hostile input, cache, and a real browser."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from synthetic_store import make_store, synthetic_run
+
+from clir_bench.stats import holm, paired_t
+from clir_bench.submissions import metadata, store
+from clir_bench.tracks import get_track
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
+TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
+
+
+@pytest.fixture(scope="module")
+def store_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("board") / "submissions"
+    made = make_store(root, systems=5, tracks=TRACKS)
+    return root, made
+
+
+def _build(cli, root, out, *extra):
+    code, output = cli("leaderboard", "build", "--submissions", root, "--out", out, "--bootstrap", "200", *extra)
+    assert code == 0, output
+    return output
+
+
+def _html(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*.html")}
+
+
+def test_build_lists_every_track_and_submission(cli, store_root, tmp_path):
+    root, made = store_root
+    output = _build(cli, root, tmp_path / "site")
+    assert f"{len(made)} submission(s) on 4 track(s), 0 invalid" in output
+    site = tmp_path / "site"
+    index = (site / "index.html").read_text()
+    for track, name in made:
+        assert f'id="track-{track}"' in index
+        assert (site / "s" / track / name / "index.html").is_file()
+        assert f'href="s/{track}/{name}/index.html"' in index
+    rows = json.loads((site / "data" / "noise-0.3.json").read_text())
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    assert all(r["gap"] == pytest.approx(r["high"] - r["low"]) for r in rows)
+    csv_head = (site / "data" / "noise-0.3.csv").read_text().splitlines()[0]
+    assert csv_head.startswith("rank,name,team,produced_by,sw,sw_ci_low,sw_ci_high")
+    noise = (site / "noise.html").read_text()
+    assert noise.count('class="series"') == 2 * 5  # MAP and gap charts, one line per system
+    assert noise.count('class="heatmap"') == 5
+    page = (site / "s" / "noise-0.3" / "system-004" / "index.html").read_text()
+    assert "Significance against the best reference system" in page and "Holm" in page
+    sig = json.loads((site / "s" / "noise-0.3" / "system-004" / "significance.json").read_text())
+    assert [t["group"] for t in sig] == ["sw", "so", "yo", "ha", "de", "fr", "fi", "all queries"]
+    for html in _html(site).values():  # provenance on every page; nothing fetched from elsewhere
+        assert "pytrec_eval" in html and "qrels sha256" in html
+        assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_scores_match_clir_bench_score(cli, store_root, tmp_path):
+    root, _ = store_root
+    _build(cli, root, tmp_path / "site")
+    run = root / "noise-0.3" / "system-003" / "run.trec"
+    code, output = cli("score", run, "--track", "noise-0.3", "--json", "--bootstrap", "200")
+    assert code == 0, output
+    report = json.loads(output[output.index("{"):])
+    row = next(r for r in json.loads((tmp_path / "site" / "data" / "noise-0.3.json").read_text())
+               if r["name"] == "system-003")
+    assert row["gap"] == pytest.approx(report["summary"]["map"]["gap"], abs=1e-12)
+    assert row["sw"] == pytest.approx(report["languages"]["sw"]["mean"]["map"], abs=1e-12)
+
+
+def test_rebuild_uses_the_cache_and_gives_the_same_site(cli, store_root, tmp_path):
+    root, made = store_root
+    site = tmp_path / "site"
+    _build(cli, root, site)
+    first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    output = _build(cli, root, site)
+    assert f"0 scored, {len(made)} from the cache" in output
+    assert first == {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    copy = tmp_path / "subs"
+    shutil.copytree(root, copy)
+    (copy / "noise-0.3" / "system-003" / "run.trec").write_text(synthetic_run(get_track("noise-0.3"), skill=0.3,
+                                                                              seed=99))
+    output = _build(cli, copy, site)
+    assert f"1 scored, {len(made) - 1} from the cache" in output
+
+
+def test_invalid_entries_are_listed_and_the_build_succeeds(cli, tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=2, tracks=("noise-0.3",))
+    track = get_track("noise-0.3")
+    bad_run = tmp_path / "bad.trec"
+    bad_run.write_text("sw-0101 Q0 udhr-0101 1 1.0 t\nsw-0101 Q0 udhr-0101 2 0.5 t\n")
+    store(root=root, meta=metadata(name="dup-docs", track=track), run=bad_run)
+    (root / "noise-0.3" / "broken-json").mkdir()
+    (root / "noise-0.3" / "broken-json" / "run.trec").write_text("")
+    (root / "noise-0.3" / "broken-json" / "metadata.json").write_text('{\n "name": "broken-json",\n}')
+    old = json.loads((root / "noise-0.3" / "ref-0" / "metadata.json").read_text())
+    shutil.copytree(root / "noise-0.3" / "ref-0", root / "noise-0.3" / "old-version")
+    (root / "noise-0.3" / "old-version" / "metadata.json").write_text(
+        json.dumps({**old, "name": "old-version", "track_version": 0}))
+    (root / "noise-9.9").mkdir()
+    output = _build(cli, root, tmp_path / "site")
+    assert "2 submission(s) on 1 track(s), 4 invalid" in output
+    invalid = {b["where"]: b["reason"] for b in json.loads((tmp_path / "site" / "data" / "invalid.json").read_text())}
+    assert "run.trec:2: found document 'udhr-0101' a second time" in invalid["noise-0.3/dup-docs"]
+    assert invalid["noise-0.3/broken-json"].startswith("noise-0.3/broken-json/metadata.json:3:")
+    assert "submitted for version 0 of noise-0.3, which is now version 1" in invalid["noise-0.3/old-version"]
+    assert "unknown track" in invalid["noise-9.9"] and "Did you mean 'noise-0.5'?" in invalid["noise-9.9"]
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "Invalid submissions (3)" in index and "Entries that are not submissions (1)" in index
+
+
+def test_a_hostile_submission_is_escaped_or_refused(cli, tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=2, tracks=("noise-0.3",))
+    track = get_track("noise-0.3")
+    run = tmp_path / "hostile.trec"
+    run.write_text(synthetic_run(track, skill=0.9, seed=7))
+    meta = metadata(name="hostile", track=track, team='<script>alert("team")</script>',
+                    description='<img src=x onerror=alert(1)>"><script>alert(2)</script>{{ 7*7 }}',
+                    url="https://example.org/?q=a&b=c")
+    store(root=root, meta=meta, run=run)
+    # Hand-made entries that try to leave the store or smuggle markup through names and paths.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    shutil.copytree(root / "noise-0.3" / "hostile", outside / "sub")
+    (outside / "sub" / "metadata.json").write_text(json.dumps({**meta, "name": "linked"}))
+    (root / "noise-0.3" / "linked").symlink_to(outside / "sub")
+    (root / "noise-0.3" / "<script>alert(3)<").mkdir()
+    traversal = root / "noise-0.3" / "traversal"
+    traversal.mkdir()
+    (traversal / "run.trec").symlink_to(outside / "secret.txt")
+    (traversal / "metadata.json").write_text(json.dumps({**meta, "name": "../../../outside"}))
+    scheme = root / "noise-0.3" / "scheme"
+    shutil.copytree(root / "noise-0.3" / "hostile", scheme)
+    (scheme / "metadata.json").write_text(json.dumps({**meta, "name": "scheme", "url": "javascript:alert(4)"}))
+    escape = root / "noise-0.3" / "escape"
+    escape.mkdir()
+    shutil.copy(run, escape / "run.trec")
+    (escape / "metadata.json").write_text(json.dumps({**meta, "name": "../escape"}))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    output = _build(cli, root, tmp_path / "site")
+    assert "3 submission(s) on 1 track(s), 5 invalid" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "site"])  # nothing written beside
+    invalid = {b["where"]: b["reason"] for b in json.loads((tmp_path / "site" / "data" / "invalid.json").read_text())}
+    assert "not a submission folder" in invalid["noise-0.3/linked"]
+    assert "not a submission folder" in invalid["noise-0.3/<script>alert(3)<"]
+    assert "found a symbolic link, expected a plain file" in invalid["noise-0.3/traversal"]
+    assert "is not a safe slug" in invalid["noise-0.3/escape"]
+    assert "expected an http(s):// address" in invalid["noise-0.3/scheme"]
+    site = tmp_path / "site"
+    html = _html(site)
+    assert set(html) == {"index.html", "noise.html", *(f"s/noise-0.3/{n}/index.html" for n in
+                                                       ("ref-0", "ref-1", "hostile"))}
+    for text in html.values():
+        assert "secret" not in text
+        assert not re.search(r"<script>alert|<img", text)  # markup only as escaped text
+    page = html["s/noise-0.3/hostile/index.html"]
+    assert "&lt;script&gt;alert(&#34;team&#34;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;{{ 7*7 }}" in page
+    assert "&lt;script&gt;alert(3)&lt;" in html["index.html"]
+    assert 'href="https://example.org/?q=a&amp;b=c"' in page and 'href="javascript:' not in "".join(html.values())
+    assert (site / "data" / "noise-0.3.csv").read_text().count("<script>") == 1  # the team, as data
+    assert not list(site.rglob("*outside*")) and not list(site.rglob("*escape*"))
+
+
+def test_output_folder_is_checked(cli, tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=1, tracks=("noise-0.3",), references=1)
+    code, output = cli("leaderboard", "build", "--submissions", root, "--out", root / "site")
+    assert code == 1 and "overlap" in output
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "thesis.tex").write_text("keep me")
+    code, output = cli("leaderboard", "build", "--submissions", root, "--out", other)
+    assert code == 1 and "is not a leaderboard built by clir-bench" in output
+    assert (other / "thesis.tex").read_text() == "keep me"
+    code, output = cli("leaderboard", "build", "--submissions", tmp_path / "none", "--out", tmp_path / "empty")
+    assert code == 0 and "0 submission(s)" in output and "No submissions yet" in (
+        tmp_path / "empty" / "index.html").read_text()
+    code, output = cli("leaderboard", "serve", "--out", tmp_path / "mine")
+    assert code == 1 and "holds no built leaderboard" in output
+
+
+def test_holm_and_paired_t():
+    from scipy.stats import ttest_rel
+
+    adjusted = holm([0.01, 0.04, 0.03, None, 0.5])  # 4 tests: 4 x 0.01, 3 x 0.03, max(0.09, 2 x 0.04), 1 x 0.5
+    assert adjusted[3] is None
+    assert [adjusted[i] for i in (0, 2, 1, 4)] == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    rng = __import__("random").Random(3)
+    for n in (2, 5, 14, 98):
+        a, b = [rng.random() for _ in range(n)], [rng.random() for _ in range(n)]
+        ref = ttest_rel(a, b)
+        assert paired_t(a, b)["p"] == pytest.approx(ref.pvalue, rel=1e-9)
+        assert paired_t(a, b)["t"] == pytest.approx(ref.statistic, rel=1e-9)
+    assert paired_t(a, a)["p"] == 1.0 and paired_t([1, 1], [0, 0])["p"] == 0.0
+    assert paired_t([0.5], [0.1])["p"] is None
+
+
+def test_serve(tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=1, tracks=("noise-0.3",), references=1)
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "clir_bench", "leaderboard", "build", "--submissions", str(root),
+                    "--out", str(site), "--bootstrap", "200"], check=True, capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "clir_bench", "leaderboard", "serve", "--out", str(site),
+                             "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)[0]
+        with urllib.request.urlopen(url + "index.html", timeout=10) as response:
+            assert "clir-bench" in response.read().decode()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(url + "../../../etc/passwd", timeout=10)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# --- a real browser -----------------------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    required = os.environ.get("CLIR_BENCH_REQUIRE_BROWSER") == "1"  # set by .ci/run, which installs Chromium
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            raise
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    if not Path(CHROMIUM).is_file():
+        if required:
+            pytest.fail(f"no Chromium at {CHROMIUM}")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url, **kw):
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, **kw)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.goto(url)
+    return page, problems
+
+
+def test_site_in_headless_chromium(cli, store_root, tmp_path, browser):
+    root, made = store_root
+    site = tmp_path / "site"
+    _build(cli, root, site)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page, problems = _open(browser, (site / "index.html").as_uri())
+    for track, name in made:
+        assert page.locator(f'section#track-{re.escape(track)} tr[data-name="{name}"]').count() == 1
+    table = page.locator('table[data-track="noise-0.3"]')
+
+    def gaps():
+        return [float(v) for v in table.locator("td.gapcol").evaluate_all("cs => cs.map(c => c.dataset.sort)")]
+
+    assert gaps() != sorted(gaps())  # rank order first
+    table.locator('th[data-col="gap"] button').click()
+    assert gaps() == sorted(gaps())
+    assert table.locator('th[data-col="gap"]').get_attribute("aria-sort") == "ascending"
+    table.locator('th[data-col="gap"] button').click()
+    assert gaps() == sorted(gaps(), reverse=True)
+    page.screenshot(path=str(ARTIFACTS / "leaderboard-index.png"), full_page=True)
+    assert not problems, problems
+
+    page, problems = _open(browser, (site / "noise.html").as_uri())
+    for chart in ("family-1-mean", "family-1-gap"):
+        svg = page.locator(f"#{chart} svg")
+        box = svg.bounding_box()
+        assert box["width"] > 300 and box["height"] > 200
+        assert page.locator(f"#{chart} g.series path").count() == 5
+        lengths = page.locator(f"#{chart} g.series path").evaluate_all("ps => ps.map(p => p.getTotalLength())")
+        assert all(length > 50 for length in lengths)  # four noise rates: real lines, drawn
+    assert page.locator("svg.heatmap rect").count() == 5 * 7 * 4
+    page.screenshot(path=str(ARTIFACTS / "leaderboard-noise.png"), full_page=True)
+    assert not problems, problems
+
+
+def test_site_reads_with_javascript_off_and_runs_no_injected_script(browser, tmp_path, cli):
+    root = tmp_path / "subs"
+    make_store(root, systems=3, tracks=("noise-0.3",))
+    run = tmp_path / "x.trec"
+    run.write_text(synthetic_run(get_track("noise-0.3"), skill=0.9, seed=5))
+    store(root=root, meta=metadata(name="xss", track=get_track("noise-0.3"), team="<script>alert(1)</script>",
+                                   description="<img src=x onerror=alert(2)>"), run=run)
+    site = tmp_path / "site"
+    _build(cli, root, site)
+    page, problems = _open(browser, (site / "index.html").as_uri(), java_script_enabled=False)
+    ranks = page.locator('table[data-track="noise-0.3"] tbody tr td:first-child').all_inner_texts()
+    assert len(ranks) == 4 and [int(r) for r in ranks] == sorted(int(r) for r in ranks)
+    page, problems = _open(browser, (site / "s" / "noise-0.3" / "xss" / "index.html").as_uri())
+    assert "<script>alert(1)</script>" in page.locator("dl.meta").inner_text()  # shown as text
+    page.screenshot(path=str(ARTIFACTS / "leaderboard-hostile-submission.png"), full_page=True)
+    assert not problems, problems  # no alert dialog, no script error

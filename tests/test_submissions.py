@@ -1,0 +1,99 @@
+"""`clir-bench submit` and the store: slugs, metadata checks, duplicates, atomicity."""
+
+import gzip
+import json
+
+import pytest
+from synthetic_store import synthetic_run
+
+from clir_bench.errors import ClirBenchError
+from clir_bench.submissions import check_metadata, check_slug, content_sha256, discover
+from clir_bench.tracks import get_track
+
+
+@pytest.fixture
+def run_file(tmp_path):
+    path = tmp_path / "my.trec"
+    path.write_text(synthetic_run(get_track("noise-0.3"), skill=0.8, seed=1))
+    return path
+
+
+def _submit(cli, run, root, name, *extra):
+    return cli("submit", run, "--track", "noise-0.3", "--name", name, "--submissions", root, "--bootstrap", "200",
+               *extra)
+
+
+def test_submit_stores_run_and_metadata(cli, run_file, tmp_path):
+    code, output = _submit(cli, run_file, tmp_path / "subs", "my-system", "--team", "Team A",
+                           "--description", "BM25 + OT", "--url", "https://example.org/paper")
+    assert code == 0, output
+    assert "stored as" in output and "gap" in output
+    folder = tmp_path / "subs" / "noise-0.3" / "my-system"
+    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "run.trec"]
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["team"] == "Team A" and meta["produced_by"] == "participant" and meta["track_version"] == 1
+    assert "map" not in json.dumps(meta)  # scores are derived, never stored
+    assert (folder / "run.trec").read_bytes() == run_file.read_bytes()
+    good, bad = discover(tmp_path / "subs")
+    assert [s.where for s in good] == ["noise-0.3/my-system"] and not bad
+
+
+def test_submit_refuses_taken_names_and_identical_runs(cli, run_file, tmp_path):
+    root = tmp_path / "subs"
+    assert _submit(cli, run_file, root, "first")[0] == 0
+    code, output = _submit(cli, run_file, root, "first")
+    assert code == 1 and "name 'first' is taken on track noise-0.3" in output
+    gz = tmp_path / "same.trec.gz"  # the same run, compressed: still the same run
+    gz.write_bytes(gzip.compress(run_file.read_bytes()))
+    assert content_sha256(gz) == content_sha256(run_file)
+    code, output = _submit(cli, gz, root, "second")
+    assert code == 1 and "identical to submission noise-0.3/first" in output
+    assert sorted(p.name for p in (root / "noise-0.3").iterdir()) == ["first"]
+
+
+@pytest.mark.parametrize("name", ["My System", "../evil", "a/b", "x" * 65, "-lead", "trail_", "<script>", "émile"])
+def test_submit_refuses_names_that_are_not_slugs(cli, run_file, tmp_path, name):
+    code, output = _submit(cli, run_file, tmp_path / "subs", name)
+    assert code == 1 and "is not a safe slug" in output and "Traceback" not in output
+    assert not (tmp_path / "subs").exists()
+
+
+def test_an_invalid_run_is_not_stored(cli, tmp_path):
+    bad = tmp_path / "bad.trec"
+    bad.write_text("sw-0101 Q0 udhr-0101 1 1.0 t\nsw-0101 Q0 udhr-0101 2 0.5\n")
+    code, output = _submit(cli, bad, tmp_path / "subs", "broken")
+    assert code == 1 and f"{bad}:2" in output and "Traceback" not in output
+    assert not (tmp_path / "subs" / "noise-0.3" / "broken").exists()
+    assert not list((tmp_path / "subs").rglob("*.tmp"))
+
+
+def test_submit_refuses_a_track_that_is_not_built_in(cli, run_file, tmp_path):
+    toml = tmp_path / "mine.toml"
+    toml.write_text(get_track("noise-0.3").source.replace('name = "noise-0.3"', 'name = "mine"'))
+    code, output = cli("submit", run_file, "--track", toml, "--name", "x", "--submissions", tmp_path / "subs")
+    assert code == 1 and "not a built-in track" in output
+
+
+@pytest.mark.parametrize("change, phrase", [
+    ({"url": "javascript:alert(1)"}, "expected an http(s):// address"),
+    ({"url": "https://x.org/\"onmouseover=alert(1)"}, "expected an http(s):// address"),
+    ({"produced_by": "me"}, "expected one of harness, participant"),
+    ({"name": "../../etc"}, "is not a safe slug"),
+    ({"extra": 1}, "unknown key 'extra'"),
+    ({"team": ["a"]}, "found list, expected str"),
+    ({"track_version": True}, "found bool, expected int"),
+    ({"description": "x" * 2001}, "expected at most 2000"),
+    ({"system": {"a": {"b": 1}}}, "expected a scalar"),
+    ({"date": "yesterday"}, "expected YYYY-MM-DD"),
+])
+def test_metadata_checks(change, phrase):
+    meta = {"name": "ok", "team": "", "description": "", "url": "", "track": "noise-0.3", "track_version": 1,
+            "produced_by": "participant", "harness_version": "0.1.0", "date": "2026-11-25", **change}
+    with pytest.raises(ClirBenchError, match=phrase.replace("(", r"\(").replace(")", r"\)")):
+        check_metadata(meta, "metadata.json")
+
+
+def test_slug_suggests_a_fix():
+    with pytest.raises(ClirBenchError, match="try 'my-system-2'"):
+        check_slug("My System 2!")
+    assert check_slug("optical-sinkhorn_v2") == "optical-sinkhorn_v2"
