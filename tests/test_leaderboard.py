@@ -256,7 +256,7 @@ def browser():
 
 
 def _open(browser, url, **kw):
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, **kw)
+    page = browser.new_page(viewport={"width": 1600, "height": 900}, **kw)
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
