@@ -107,7 +107,7 @@ def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _row(sub: Submission, report: dict, track) -> dict:
+def _row(sub: Submission, report: dict) -> dict:
     primary = report["primary"]
     langs = {lang: {"value": row["mean"][primary], "ci": row["ci"]} for lang, row in report["languages"].items()}
     summary = report["summary"] or {}
@@ -191,14 +191,13 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
     subs, bad = discover(root)
     invalid = [_invalid(b) for b in bad]
     by_track = {name: t for name, t in builtin().items()}
-    judgments = {}
     tracks = []
     pages = []
     for name, track in by_track.items():
         mine = [s for s in subs if s.track == name]
         if not mine and not any(b["track"] == name for b in invalid):
             continue
-        j = judgments[name] = from_track(track)
+        j = from_track(track)
         rows, reports = [], {}
         for sub in mine:
             if progress:
@@ -212,7 +211,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
             if "invalid" in entry:
                 invalid.append(_invalid(Invalid(sub.where, entry["invalid"], name, sub.name)))
                 continue
-            rows.append(_row(sub, entry["report"], track))
+            rows.append(_row(sub, entry["report"]))
             reports[sub.name] = (sub, entry["report"], entry["sha256"])
         _rank(rows)
         refs = [r for r in rows if r["produced_by"] == "harness"]
