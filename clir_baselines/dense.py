@@ -30,6 +30,11 @@ def encoder(ctx: Context):
     return ctx.shared(("encoder", ctx.encoder, ctx.device), lambda: Encoder(resolve(ctx.encoder), device=ctx.device))
 
 
+def _progress(ctx: Context, what: str):
+    """A callback that reports documents encoded so far (one line a shard), on a terminal."""
+    return (lambda n: ctx.log(f"{what}: {n:,} done")) if ctx.progress else None
+
+
 def _info(enc) -> dict:
     return {"encoder": enc.source.model_id, "encoder_revision": enc.source.revision}
 
@@ -42,7 +47,8 @@ class ZeroShot:
         from clir_bench.models.retrieval import dense_run
 
         enc = encoder(ctx)
-        run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict))
+        run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
+                        depth=track.max_docs_per_query, progress=_progress(ctx, "encoding documents"))
         return SystemResult(run, info=_info(enc))
 
 
@@ -76,15 +82,18 @@ class Distilled:
             pairs = [p for lang in track.languages for p in bitext[lang]]
             english = [p.english for p in pairs]
             teacher = ctx.shared(("teacher", enc.source.revision, bitext_sha), lambda: TeacherCache.build(enc, english))
-            trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=track.data("dev"), teacher=teacher,
+            dev = track.data("dev") if track.collection.has_split("dev") else None  # none: fixed steps
+            trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=dev, teacher=teacher,
                               doc_cache=ctx.shared(("docs", id(enc)), dict), progress=ctx.progress,
-                              log=lambda *a: None)
+                              english_queries=track.collection.english_queries, log=lambda *a: None)
             result = trainer.train()
             student = trainer.student
             _save(student, folder)
             info.update(best_step=result.best_step, steps_run=result.steps_run, best_dev_map=result.best_dev_map,
                         cached=False)
-        run = dense_run(enc, track.data("test"), query_model=student, doc_cache=ctx.shared(("docs", id(enc)), dict))
+        run = dense_run(enc, track.data("test"), student=student, english_queries=track.collection.english_queries,
+                        doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
+                        depth=track.max_docs_per_query, progress=_progress(ctx, "encoding documents"))
         return SystemResult(run, info=info)
 
 
