@@ -121,6 +121,9 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
         detail = "; ".join(f"{lang} {', '.join(map(str, u))}" for lang, u in units.items()) or "none"
         out.print(f"alignment:  paragraph-level; article-level fallback (paragraph counts differ) in units: {detail}")
     for split in ("test", "dev"):
+        if not t.collection.has_split(split):
+            out.print(f"{split} queries: none (the collection has no {split} split)")
+            continue
         sizes = ", ".join(f"{lang} {len(p.queries)}" for lang, p in t.data(split).items())
         out.print(f"{split} queries: {sizes}")
     bitext, manifest = t.noisy_bitext()

@@ -155,6 +155,13 @@ class FileDocs(StreamedDocs):
             self._offsets = offsets if not self.gz else None
         return self._ids
 
+    def describe(self) -> str:
+        """The file and its sha256 (for export manifests and checksums; not its folder)."""
+        from clir_bench.io import sha256_file
+
+        self._stat()
+        return f"{self.path.name}\tsha256 {sha256_file(self.path)}"
+
     def lookup(self, docid: str) -> str:
         if self._offsets is not None:
             with open(self.path, "rb") as f:

@@ -39,6 +39,9 @@ class IrdsDocs(StreamedDocs):
     def lookup(self, docid: str) -> str:
         return self.dataset.docs_store().get(docid).default_text()
 
+    def describe(self) -> str:
+        return f"ir_datasets\t{self.fingerprint()}"
+
 
 @dataclass(frozen=True)
 class IrdsSource:

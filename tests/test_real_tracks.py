@@ -59,6 +59,10 @@ def test_ciral_track_end_to_end_through_run_and_score(cli, ciral, tiny, tmp_path
     report = json.loads(output[output.index("{"):])
     assert set(report["languages"]) == {"ha", "so", "sw", "yo"} and report["summary"] is None
     assert report["languages"]["ha"]["mean"]["map"] > 0.05  # PSQ finds real translations in the bitext
+    code, output = cli("data", "export", "--track", ciral, "--out", tmp_path / "export")
+    assert code == 0, output
+    note = (tmp_path / "export" / "documents" / "test" / "yo.source.txt").read_text()
+    assert note.startswith("yoruba_passages.jsonl.gz\tsha256 ")  # passages are named, not copied
 
 
 def test_a_student_encodes_the_documents_when_queries_are_english(ciral, tiny, tmp_path):
