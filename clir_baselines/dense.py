@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from clir_bench.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 # Settings for the reference runs, chosen on the dev split (experiments/optical_dev.py): every
@@ -30,11 +31,6 @@ def encoder(ctx: Context):
     return ctx.shared(("encoder", ctx.encoder, ctx.device), lambda: Encoder(resolve(ctx.encoder), device=ctx.device))
 
 
-def _progress(ctx: Context, what: str):
-    """A callback that reports documents encoded so far (one line a shard), on a terminal."""
-    return (lambda n: ctx.log(f"{what}: {n:,} done")) if ctx.progress else None
-
-
 def _info(enc) -> dict:
     return {"encoder": enc.source.model_id, "encoder_revision": enc.source.revision}
 
@@ -47,8 +43,9 @@ class ZeroShot:
         from clir_bench.models.retrieval import dense_run
 
         enc = encoder(ctx)
-        run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
-                        depth=track.max_docs_per_query, progress=_progress(ctx, "encoding documents"))
+        with counting("encoding documents", enabled=ctx.progress) as progress:
+            run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
+                            depth=track.max_docs_per_query, progress=progress)
         return SystemResult(run, info=_info(enc))
 
 
@@ -91,9 +88,10 @@ class Distilled:
             _save(student, folder)
             info.update(best_step=result.best_step, steps_run=result.steps_run, best_dev_map=result.best_dev_map,
                         cached=False)
-        run = dense_run(enc, track.data("test"), student=student, english_queries=track.collection.english_queries,
-                        doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
-                        depth=track.max_docs_per_query, progress=_progress(ctx, "encoding documents"))
+        with counting("encoding documents", enabled=ctx.progress) as progress:
+            run = dense_run(enc, track.data("test"), student=student, english_queries=track.collection.english_queries,
+                            doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
+                            depth=track.max_docs_per_query, progress=progress)
         return SystemResult(run, info=info)
 
 

@@ -103,7 +103,9 @@ def _term_doc_pairs(batch: list[list[str]], vocab: dict[str, int], grow: bool) -
 
 
 def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int], None] | None = None) -> TermIndex:
-    """Two streaming passes over `docs` (a Mapping or a FileDocs): count, then place postings."""
+    """Two streaming passes over `docs` (a Mapping or a FileDocs): count, then place postings.
+
+    `progress(n)` gets the documents read so far over both passes (2N at the end)."""
     vocab: dict[str, int] = {}
     df = np.zeros(1024, dtype=np.int64)
     lengths: list[np.ndarray] = []
@@ -136,6 +138,8 @@ def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int]
             postings_tf[slot] = np.minimum(counts, 255)
             np.add.at(fill, terms, 1)
         start += len(batch_ids)
+        if progress:
+            progress(len(ids) + start)
     if start != len(ids):
         raise RuntimeError("the documents changed between the two passes of indexing")
     return TermIndex(vocab, indptr, postings_docs, postings_tf,

@@ -9,6 +9,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
+from clir_bench.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -49,14 +50,11 @@ class BM25System:
         query_analyser, doc_analyser, analyser = analysers(track)
         run = {}
         for lang, pair in track.data("test").items():
-            index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=_progress(ctx, f"indexing {lang}"))
+            with counting(f"BM25: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
+                index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
             for qid, text in pair.queries.items():
                 run[qid] = top(index.bm25(query_analyser(text)), index.ids, track.max_docs_per_query)
         return SystemResult(run)
-
-
-def _progress(ctx: Context, what: str):
-    return (lambda n: ctx.log(f"{what}: {n:,} documents") if n % 262_144 < 2048 else None) if ctx.progress else None
 
 
 def ibm1(pairs: list[tuple[list[str], list[str]]], *, iterations: int = 5) -> dict[str, dict[str, float]]:
@@ -113,7 +111,8 @@ class PSQSystem:
             sides = [(query_analyser(p.english if english_queries else p.text),
                       doc_analyser(p.text if english_queries else p.english)) for p in bitext.get(lang, [])]
             table = ibm1(sides)
-            index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=_progress(ctx, f"indexing {lang}"))
+            with counting(f"PSQ: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
+                index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
             n = index.n
             lengths = np.asarray(index.lengths, dtype=np.float64)
             norm = self.k1 * (1 - self.b + self.b * lengths / (lengths.mean() if n else 1.0))

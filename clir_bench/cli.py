@@ -367,6 +367,7 @@ def encode(
     """Encode a track's documents into the cache, resumably (also under `torchrun -m clir_bench encode`)."""
     from clir_bench.models.encoder import Encoder, cache_dir, check_device, distributed_rank, resolve
     from clir_bench.models.retrieval import encode_docs
+    from clir_bench.progress import counting
     from clir_bench.tracks import get_track
 
     t = get_track(track)
@@ -380,9 +381,8 @@ def encode(
             if rank == 0:
                 out.print(f"{lang}: documents are held in memory (embedded collection); nothing to cache")
             continue
-        index = encode_docs(enc, pair.docs, cache=cache_dir(), distributed=True,
-                            progress=(lambda n, lang=lang: err.print(f"{lang}: {n:,} documents read", highlight=False))
-                            if sys.stderr.isatty() else None)
+        with counting(f"encoding {lang}", enabled=sys.stderr.isatty() and rank == 0) as progress:
+            index = encode_docs(enc, pair.docs, cache=cache_dir(), distributed=True, progress=progress)
         if rank == 0:
             out.print(f"{lang}: {len(index.ids):,} documents in {len(index.shards)} shard(s) over {world} process(es), "
                       f"cached in {cache_dir() / 'embeddings'}", highlight=False)

@@ -80,14 +80,14 @@ def encode_docs(encoder, docs, *, model=None, cache: Path | None = None, progres
         emb = torch.cat(parts)
         _save_atomic(folder / f"ids-{shard:05d}.txt", "\n".join(ids).encode())
         _save_atomic(folder / f"shard-{shard:05d}.npy", _npy(emb.cpu().numpy()))
-        if progress:
-            progress(seen)
         ids.clear()
         parts.clear()
 
     for batch_ids, batch_texts in doc_batches(docs, BATCH):  # BATCH divides SHARD: a batch lies in one shard
         shard = seen // SHARD
         seen += len(batch_ids)
+        if progress:
+            progress(seen)
         if shard % world != rank or (folder / f"shard-{shard:05d}.npy").is_file():
             continue
         ids.extend(batch_ids)
@@ -113,11 +113,11 @@ def _encode_in_memory(encoder, docs, *, model=None, progress=None) -> DocIndex:
     for batch_ids, batch_texts in doc_batches(docs, BATCH):
         index.ids.extend(batch_ids)
         parts.append(encoder.embed(batch_texts, "passage", model=model))
+        if progress:
+            progress(len(index.ids))
         if sum(len(p) for p in parts) >= SHARD:
             index.shards.append(torch.cat(parts))
             parts.clear()
-            if progress:
-                progress(len(index.ids))
     if parts:
         index.shards.append(torch.cat(parts))
     return index
