@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from clir_bench.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 # Settings for the reference runs, chosen on the dev split (experiments/optical_dev.py): every
@@ -42,7 +43,9 @@ class ZeroShot:
         from clir_bench.models.retrieval import dense_run
 
         enc = encoder(ctx)
-        run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict))
+        with counting("encoding documents", enabled=ctx.progress) as progress:
+            run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
+                            depth=track.max_docs_per_query, progress=progress)
         return SystemResult(run, info=_info(enc))
 
 
@@ -76,15 +79,19 @@ class Distilled:
             pairs = [p for lang in track.languages for p in bitext[lang]]
             english = [p.english for p in pairs]
             teacher = ctx.shared(("teacher", enc.source.revision, bitext_sha), lambda: TeacherCache.build(enc, english))
-            trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=track.data("dev"), teacher=teacher,
+            dev = track.data("dev") if track.collection.has_split("dev") else None  # none: fixed steps
+            trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=dev, teacher=teacher,
                               doc_cache=ctx.shared(("docs", id(enc)), dict), progress=ctx.progress,
-                              log=lambda *a: None)
+                              english_queries=track.collection.english_queries, log=lambda *a: None)
             result = trainer.train()
             student = trainer.student
             _save(student, folder)
             info.update(best_step=result.best_step, steps_run=result.steps_run, best_dev_map=result.best_dev_map,
                         cached=False)
-        run = dense_run(enc, track.data("test"), query_model=student, doc_cache=ctx.shared(("docs", id(enc)), dict))
+        with counting("encoding documents", enabled=ctx.progress) as progress:
+            run = dense_run(enc, track.data("test"), student=student, english_queries=track.collection.english_queries,
+                            doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
+                            depth=track.max_docs_per_query, progress=progress)
         return SystemResult(run, info=info)
 
 

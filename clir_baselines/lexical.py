@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
+from clir_bench.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -21,30 +23,37 @@ def tokenize(text: str) -> list[str]:
 def _english_stemmer():
     import Stemmer
 
-    stem = Stemmer.Stemmer("english").stemWord
-    return lambda tokens: [stem(t) for t in tokens]
+    stem = Stemmer.Stemmer("english").stemWords
+    return lambda tokens: stem(tokens)
+
+
+def analysers(track) -> tuple[Callable, Callable, str]:
+    """(query analyser, document analyser, name): English text is Snowball-stemmed where it is the
+    document side (udhr: English documents, untranslated queries only lower-cased); with English
+    queries against documents in the track's language (CIRAL, WikiCLIR) neither side is stemmed."""
+    if track.collection.english_queries:
+        return tokenize, tokenize, "lower"
+    stem = _english_stemmer()
+    return tokenize, lambda text: stem(tokenize(text)), "lower+snowball-en"
 
 
 class BM25System:
-    """BM25 (Lucene variant, bm25s) of the untranslated query against English documents;
-    documents stemmed (Snowball English), queries only lower-cased: shared names, numbers
-    and cognates are all it can match."""
+    """BM25 (bm25s's Lucene variant, over a streaming index: clir_baselines.index) of the
+    untranslated query; shared names, numbers and cognates are all it can match."""
 
     name = "bm25"
-    description = "BM25 (bm25s), untranslated queries, English documents"
+    description = "BM25 (Lucene variant as bm25s), untranslated queries"
 
     def run(self, track, ctx: Context) -> SystemResult:
-        import bm25s
+        from clir_baselines.index import cached, top
 
-        stem = _english_stemmer()
+        query_analyser, doc_analyser, analyser = analysers(track)
         run = {}
         for lang, pair in track.data("test").items():
-            ids = list(pair.docs)
-            retriever = bm25s.BM25()
-            retriever.index([stem(tokenize(pair.docs[d])) for d in ids], show_progress=False)
+            with counting(f"BM25: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
+                index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
             for qid, text in pair.queries.items():
-                scores = retriever.get_scores(tokenize(text) or ["\x00"])  # unknown tokens score 0
-                run[qid] = {d: float(s) for d, s in zip(ids, scores)}
+                run[qid] = top(index.bm25(query_analyser(text)), index.ids, track.max_docs_per_query)
         return SystemResult(run)
 
 
@@ -79,45 +88,55 @@ def ibm1(pairs: list[tuple[list[str], list[str]]], *, iterations: int = 5) -> di
 
 
 class PSQSystem:
-    """PSQ: each query term f stands for English terms e with weight t(e | f) from IBM
+    """PSQ: each query term f stands for document-language terms e with weight t(e | f) from IBM
     Model 1 on the track's (noisy) bitext; BM25 over expected term and document frequencies,
     tf'(f, d) = sum_e t(e|f) tf(e, d), df'(f) = sum_e t(e|f) df(e) (Darwish & Oard 2003).
-    Translations below 0.01 or beyond the top 10 are pruned and the rest renormalised."""
+    Translations below 0.01 or beyond the top 10 are pruned and the rest renormalised. With
+    English queries (CIRAL, WikiCLIR) the table is learnt the other way, t(f | e)."""
 
     name = "psq"
     description = "PSQ with an IBM Model 1 table from the track's noisy bitext, BM25 weights"
     k1, b, top, floor = 1.2, 0.75, 10, 0.01
 
     def run(self, track, ctx: Context) -> SystemResult:
-        stem = _english_stemmer()
+        import numpy as np
+
+        from clir_baselines.index import cached, top
+
+        query_analyser, doc_analyser, analyser = analysers(track)
         bitext, _ = track.noisy_bitext()
+        english_queries = track.collection.english_queries
         run = {}
         for lang, pair in track.data("test").items():
-            table = ibm1([(tokenize(p.text), stem(tokenize(p.english))) for p in bitext.get(lang, [])])
-            ids = list(pair.docs)
-            docs = [Counter(stem(tokenize(pair.docs[d]))) for d in ids]
-            lengths = [sum(c.values()) for c in docs]
-            avg = sum(lengths) / len(lengths)
-            df = Counter(e for c in docs for e in c)
-            n = len(docs)
+            sides = [(query_analyser(p.english if english_queries else p.text),
+                      doc_analyser(p.text if english_queries else p.english)) for p in bitext.get(lang, [])]
+            table = ibm1(sides)
+            with counting(f"PSQ: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
+                index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
+            n = index.n
+            lengths = np.asarray(index.lengths, dtype=np.float64)
+            norm = self.k1 * (1 - self.b + self.b * lengths / (lengths.mean() if n else 1.0))
             for qid, text in pair.queries.items():
-                scores = [0.0] * n
-                for f in tokenize(text):
-                    translations = self._translations(table.get(f), f, stem)
-                    dff = sum(p * df[e] for e, p in translations.items())
+                scores = np.zeros(n)
+                for f in query_analyser(text):
+                    translations = self._translations(table.get(f), f, doc_analyser)
+                    dff = sum(p * index.df(e) for e, p in translations.items())
                     if dff <= 0:
                         continue
                     idf = math.log(1 + (n - dff + 0.5) / (dff + 0.5))
-                    for i, c in enumerate(docs):
-                        tf = sum(p * c[e] for e, p in translations.items())
-                        if tf:
-                            scores[i] += idf * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * lengths[i] / avg))
-                run[qid] = dict(zip(ids, scores))
+                    tf = np.zeros(n)
+                    for e, p in translations.items():
+                        docs, counts = index.postings(e)
+                        tf[docs] += p * counts
+                    hit = tf > 0
+                    scores[hit] += idf * tf[hit] * (self.k1 + 1) / (tf[hit] + norm[hit])
+                run[qid] = top(scores, index.ids, track.max_docs_per_query)
         return SystemResult(run)
 
-    def _translations(self, row, f, stem) -> dict[str, float]:
+    def _translations(self, row, f, doc_analyser) -> dict[str, float]:
         if not row:  # unseen term: itself (names, numbers), as an untranslated query would
-            return {stem([f])[0]: 1.0}
+            same = doc_analyser(f)
+            return {same[0]: 1.0} if same else {}
         kept = sorted(((p, e) for e, p in row.items() if p >= self.floor), reverse=True)[: self.top]
         total = sum(p for p, _ in kept) or 1.0
         return {e: p / total for p, e in kept}

@@ -56,7 +56,9 @@ def user_errors(fn):
             if isinstance(e, InvalidRun):
                 _print_problems(e.path, e.scan)
             else:
-                err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+                from rich.markup import escape
+
+                err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, markup=True, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -119,6 +121,9 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
         detail = "; ".join(f"{lang} {', '.join(map(str, u))}" for lang, u in units.items()) or "none"
         out.print(f"alignment:  paragraph-level; article-level fallback (paragraph counts differ) in units: {detail}")
     for split in ("test", "dev"):
+        if not t.collection.has_split(split):
+            out.print(f"{split} queries: none (the collection has no {split} split)")
+            continue
         sizes = ", ".join(f"{lang} {len(p.queries)}" for lang, p in t.data(split).items())
         out.print(f"{split} queries: {sizes}")
     bitext, manifest = t.noisy_bitext()
@@ -327,7 +332,7 @@ def _systems_table(results: dict, track):
     from rich.table import Table
 
     langs = list(track.languages)
-    table = Table(title=f"{track.name}: MAP per language; low/high means and the gap with 95% CIs",
+    table = Table(title=f"{track.name}: {track.primary.label} per language; low/high means and the gap with 95% CIs",
                   box=box.SIMPLE_HEAD)
     table.add_column("system", no_wrap=True)
     for lang in langs:
@@ -341,10 +346,46 @@ def _systems_table(results: dict, track):
             continue
         s = row["summary"]
         cells = [_fmt(row["languages"][lang]["map"]) for lang in langs]
-        table.add_row(name, *cells, *(_fmt(s["map"][k]) + _ci(s["ci"][k]) for k in ("low", "high", "gap")),
-                      _fmt(s["map"]["relative_gap"]))
+        if s is None:  # a track of one resource class: no gap
+            table.add_row(name, *cells, "-", "-", "-", "-")
+            continue
+        primary = track.primary.name
+        table.add_row(name, *cells, *(_fmt(s[primary][k]) + _ci(s["ci"][k]) for k in ("low", "high", "gap")),
+                      _fmt(s[primary]["relative_gap"]))
     table.caption = "; ".join(skipped) or None
     return table
+
+
+@app.command()
+@user_errors
+def encode(
+    track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
+    encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
+    device: Annotated[str, typer.Option(help="cpu or cuda (under torchrun: one GPU per process).")] = "cpu",
+    split: Annotated[str, typer.Option(help="test or dev.")] = "test",
+) -> None:
+    """Encode a track's documents into the cache, resumably (also under `torchrun -m clir_bench encode`)."""
+    from clir_bench.models.encoder import Encoder, cache_dir, check_device, distributed_rank, resolve
+    from clir_bench.models.retrieval import encode_docs
+    from clir_bench.progress import counting
+    from clir_bench.tracks import get_track
+
+    t = get_track(track)
+    check_device(device)
+    rank, world = distributed_rank()
+    if device == "cuda" and world > 1:
+        device = f"cuda:{os.environ.get('LOCAL_RANK', rank)}"
+    enc = Encoder(resolve(encoder), device=device)
+    for lang, pair in t.data(split).items():
+        if not hasattr(pair.docs, "fingerprint"):
+            if rank == 0:
+                out.print(f"{lang}: documents are held in memory (embedded collection); nothing to cache")
+            continue
+        with counting(f"encoding {lang}", enabled=sys.stderr.isatty() and rank == 0) as progress:
+            index = encode_docs(enc, pair.docs, cache=cache_dir(), distributed=True, progress=progress)
+        if rank == 0:
+            out.print(f"{lang}: {len(index.ids):,} documents in {len(index.shards)} shard(s) over {world} process(es), "
+                      f"cached in {cache_dir() / 'embeddings'}", highlight=False)
 
 
 @app.command()

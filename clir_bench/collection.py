@@ -19,12 +19,17 @@ class PairData:
 
     lang: str
     queries: dict[str, str]
-    docs: Mapping[str, str]
+    docs: Mapping[str, str]  # a dict, or a clir_bench.docstore.FileDocs streamed from disk
     qrels: dict[str, dict[str, int]]
 
 
 class CollectionSource(Protocol):
     name: str
+    # True where queries are English and documents in the track's language (CIRAL, WikiCLIR);
+    # False where queries are in the track's language and documents English (udhr).
+    english_queries: bool
+
+    def has_split(self, split: str) -> bool: ...  # "dev" may be absent: training then has no early stopping
 
     def load(self, lang: str, split: str) -> PairData: ...
 

@@ -5,6 +5,8 @@ Layout (all UTF-8, tab-separated, one header line in each TSV):
     queries/{test,dev}/LANG.tsv      qid, text
     documents/{test,dev}.tsv         docid, text (shared by all languages), or
     documents/{test,dev}/LANG.tsv    one file per language when the collection has one per language
+    documents/.../LANG.source.txt    instead, for a collection read from its own files (CIRAL,
+                                     ir_datasets): where it is, with the sha256 of the file
     qrels/{test,dev}.txt             TREC qrels: qid 0 docid grade
     bitext/LANG.tsv                  id, text, english (the noisy training bitext)
     noise-manifest.tsv               lang, id, kind, detail: which pairs were corrupted, how
@@ -32,7 +34,17 @@ def _qrels(qrels: dict) -> bytes:
     return "".join(f"{q} 0 {d} {g}\n" for q in sorted(qrels) for d, g in sorted(qrels[q].items())).encode()
 
 
+def _documents(docs, path: str) -> tuple[str, bytes]:
+    """The documents as a TSV, or, for a collection that stays on disk, a note naming its source."""
+    if hasattr(docs, "describe"):
+        return f"{path}.source.txt", (docs.describe() + "\n").encode()
+    return f"{path}.tsv", _tsv(("docid", "text"), sorted(docs.items()))
+
+
 def render_split(track, split: str) -> dict[str, bytes]:
+    """A split's files ({} where the collection has no such split)."""
+    if not track.collection.has_split(split):
+        return {}
     data = track.data(split)
     files: dict[str, bytes] = {}
     shared = len({id(p.docs) for p in data.values()}) == 1
@@ -40,10 +52,12 @@ def render_split(track, split: str) -> dict[str, bytes]:
     for lang, pair in data.items():
         files[f"queries/{split}/{lang}.tsv"] = _tsv(("qid", "text"), sorted(pair.queries.items()))
         if not shared:
-            files[f"documents/{split}/{lang}.tsv"] = _tsv(("docid", "text"), sorted(pair.docs.items()))
+            name, body = _documents(pair.docs, f"documents/{split}/{lang}")
+            files[name] = body
         qrels.update(pair.qrels)
     if shared:
-        files[f"documents/{split}.tsv"] = _tsv(("docid", "text"), sorted(next(iter(data.values())).docs.items()))
+        name, body = _documents(next(iter(data.values())).docs, f"documents/{split}")
+        files[name] = body
     files[f"qrels/{split}.txt"] = _qrels(qrels)
     return files
 
@@ -63,9 +77,10 @@ def digest(files: dict[str, bytes]) -> str:
 
 
 def checksums(track) -> dict[str, str]:
-    """sha256 of the test data, the dev data and the noisy bitext (with its manifest)."""
-    return {"test": digest(render_split(track, "test")), "dev": digest(render_split(track, "dev")),
-            "bitext": digest(render_bitext(track))}
+    """sha256 of the test data, the dev data (where there is one) and the noisy bitext (with its manifest)."""
+    sums = {split: digest(render_split(track, split)) for split in ("test", "dev")
+            if track.collection.has_split(split)}
+    return {**sums, "bitext": digest(render_bitext(track))}
 
 
 README = """# {name} (clir-bench track, version {version})

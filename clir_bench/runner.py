@@ -57,14 +57,17 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
         report["system"] = {"name": name, "description": system.description, "seconds": seconds, **result.info}
         write_text_atomic(out / f"{name}.json", json.dumps(report, indent=1) + "\n")
         results["systems"][name] = {"status": "ok", "seconds": seconds, "summary": report["summary"],
-                                    "languages": {lang: {"map": row["mean"]["map"], "ci": row["ci"]}
+                                    "languages": {lang: {"map": row["mean"][report["primary"]], "ci": row["ci"]}
                                                   for lang, row in report["languages"].items()},
                                     "info": result.info, "run_sha256": report["run"]["sha256"]}
         if submissions is not None:
             ctx.log(f"[{name}] " + record_reference(root=submissions, track=track, name=name, run=run_path,
                                                     description=system.description,
                                                     info={"seconds": seconds, **result.info}))
-        ctx.log(f"[{name}] done in {seconds:.0f} s: MAP low {report['summary']['map']['low']:.3f}, "
-                f"high {report['summary']['map']['high']:.3f}")
+        summary = report["summary"]
+        primary = report["primary"]
+        ctx.log(f"[{name}] done in {seconds:.0f} s: " + (
+            f"{primary} low {summary[primary]['low']:.3f}, high {summary[primary]['high']:.3f}" if summary else
+            ", ".join(f"{lang} {row['mean'][primary]:.3f}" for lang, row in report["languages"].items())))
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     return results

@@ -51,7 +51,7 @@ def from_track(track) -> Judgments:
     data = track.data("test")
     qrels, lang_of, docs_of = {}, {}, {}
     for lang, pair in data.items():
-        docset = frozenset(pair.docs)
+        docset = pair.docs.ids() if hasattr(pair.docs, "ids") else frozenset(pair.docs)
         for q in pair.queries:
             lang_of[q] = lang
             docs_of[q] = docset

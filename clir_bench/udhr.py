@@ -89,6 +89,10 @@ def load_pair(lang: str, split: str, fold: int) -> PairData:
 class UdhrSource:
     fold: int = 0
     name: str = "udhr"
+    english_queries: bool = False
+
+    def has_split(self, split: str) -> bool:
+        return True
 
     def load(self, lang: str, split: str) -> PairData:
         return load_pair(lang, split, self.fold)

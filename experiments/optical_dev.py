@@ -98,8 +98,8 @@ def main() -> None:
             trainer = Trainer(encoder, [p.text for p in pairs], [p.english for p in pairs], config, dev=dev,
                               teacher=teacher, doc_cache=doc_cache, progress=False, log=lambda *a: None)
             result = trainer.train()
-            dev_ap = per_query_ap(dense_run(encoder, dev, query_model=trainer.student, doc_cache=doc_cache), dev)
-            test_ap = per_query_ap(dense_run(encoder, test, query_model=trainer.student, doc_cache=doc_cache), test)
+            dev_ap = per_query_ap(dense_run(encoder, dev, student=trainer.student, doc_cache=doc_cache), dev)
+            test_ap = per_query_ap(dense_run(encoder, test, student=trainer.student, doc_cache=doc_cache), test)
             aps[name] = dev_ap
             entry = {"track": track_name, "variant": name, "recipe": rec, "solver": solver,
                      "config_key": config.key(), "best_step": result.best_step, "steps_run": result.steps_run,

@@ -38,7 +38,7 @@ def test_near_miss_track_name_is_suggested(cli):
     (("fold = 0", "fold = 3"), "collection.fold: found 3, expected 0, 1 or 2"),
     (('units = "train"', 'units = "all"'), "would put test and dev articles in the training bitext"),
     (('"mrr"]', '"mrrr"]'), "unknown metric 'mrrr'. Did you mean 'mrr'?"),
-    (('high = ["de", "fr", "fi"]', "high = []"), "expected at least one"),
+    (('low = ["sw", "so", "yo", "ha"]\nhigh = ["de", "fr", "fi"]', "low = []\nhigh = []"), "expected at least one"),
     (('low = ["sw",', 'low = ["xx", "sw",'), "unknown language 'xx'"),
     (('version = 1', 'version = "one"'), "version: found 'one', expected an integer version"),
     (('[languages]', '[languages'), "not valid TOML"),

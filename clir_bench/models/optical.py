@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from clir_bench.models.encoder import Encoder, autocast, mean_pool
+from clir_bench.models.encoder import Encoder, autocast, distributed_rank, mean_pool
 from clir_bench.models.ot import cosine_cost, solve
 from clir_bench.models.retrieval import dense_run, map_by_language
 
@@ -146,30 +146,19 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)  # per optimizer step
 
 
-def _dist():
-    """(rank, world size), initialising torch.distributed when launched by torchrun."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
 class Trainer:
     """Train one student on `pairs` (foreign text, English) with early stopping on `dev`."""
 
     def __init__(self, encoder: Encoder, texts: list[str], english: list[str], config: OpticalConfig, *,
                  dev=None, teacher: TeacherCache | None = None, out_dir: Path | None = None,
-                 doc_cache: dict | None = None, progress: bool = True, log=print) -> None:
+                 doc_cache: dict | None = None, english_queries: bool = False, progress: bool = True,
+                 log=print) -> None:
         if len(texts) != len(english):
             raise ValueError("texts and english differ in length")
         self.encoder, self.texts, self.english, self.config = encoder, texts, english, config
         self.dev, self.out_dir, self.progress, self.log = dev, out_dir, progress, log
-        self.rank, self.world = _dist()
+        self.english_queries = english_queries  # the student encodes the dev documents then
+        self.rank, self.world = distributed_rank()
         if config.batch_size % (self.world * config.grad_accum):
             from clir_bench.errors import ClirBenchError
 
@@ -257,7 +246,8 @@ class Trainer:
         return loss, terms
 
     def evaluate(self) -> dict[str, float]:
-        run = dense_run(self.encoder, self.dev, query_model=self.student, doc_cache=self.doc_cache)
+        run = dense_run(self.encoder, self.dev, student=self.student, english_queries=self.english_queries,
+                        doc_cache=self.doc_cache)
         return map_by_language(run, self.dev)
 
     def train(self, *, resume: bool = False, checkpoint_every: int = 0, until: int | None = None) -> TrainResult:
@@ -371,7 +361,7 @@ def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: 
     from clir_bench.io import write_text_atomic
     from clir_bench.models.encoder import resolve
 
-    rank, _ = _dist()
+    rank, _ = distributed_rank()
     if device == "cuda" and "LOCAL_RANK" in os.environ:
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     source = resolve(encoder)
@@ -380,7 +370,9 @@ def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: 
     bitext, manifest = track.noisy_bitext()
     pairs = [p for lang in track.languages for p in bitext[lang]]
     trainer = Trainer(enc, [p.text for p in pairs], [p.english for p in pairs], config,
-                      dev=track.data("dev") if use_dev else None, out_dir=Path(out), progress=progress)
+                      dev=track.data("dev") if use_dev and track.collection.has_split("dev") else None,
+                      out_dir=Path(out), progress=progress,
+                      english_queries=track.collection.english_queries)
     result = trainer.train(resume=resume, checkpoint_every=checkpoint_every)
     if rank == 0:
         student = Path(out) / "student"

@@ -1,0 +1,168 @@
+"""A streaming inverted index of term frequencies, and BM25 over it (bm25s's Lucene variant).
+
+bm25s (Lù 2024) scores eagerly from token lists held in memory and builds its sparse matrix
+through COO: about 30 bytes a posting at its peak, more than the text. Here documents stream
+twice from their store (clir_bench.docstore): pass 1 counts document frequencies and
+lengths, pass 2 writes each posting straight into its term's slot (a counting sort), so the
+index is exactly docid int32 + tf uint8 per posting (5 bytes), term-major, docids ascending.
+BM25 is computed at query time with bm25s's defaults and formula (method "lucene"):
+idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tfc = tf / (tf + k1 (1 - b + b dl / avgdl)),
+k1 = 1.5, b = 0.75, in float32; tests check the scores against bm25s's own. Term frequencies
+above 255 are capped (a document repeating one word 255 times scores as if 255).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clir_bench.docstore import doc_batches
+
+BATCH = 2048
+
+
+@dataclass
+class TermIndex:
+    vocab: dict[str, int]
+    indptr: np.ndarray  # int64, len(vocab) + 1: term t's postings are [indptr[t], indptr[t + 1])
+    docs: np.ndarray  # int32 document numbers
+    tf: np.ndarray  # uint8 term frequencies
+    lengths: np.ndarray  # int32 tokens per document
+    ids: list[str]  # document number -> docid
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        t = self.vocab.get(term)
+        if t is None:
+            return self.docs[:0], self.tf[:0]
+        a, b = self.indptr[t], self.indptr[t + 1]
+        return self.docs[a:b], self.tf[a:b]
+
+    def df(self, term: str) -> int:
+        t = self.vocab.get(term)
+        return 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
+
+    def bm25(self, tokens: Iterable[str], *, k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+        """BM25 (Lucene variant, as bm25s) of every document for one query's tokens."""
+        scores = np.zeros(self.n, dtype=np.float32)
+        if not self.n:
+            return scores
+        avg = np.float32(self.lengths.mean())
+        for term in tokens:  # a repeated query term counts again, as in bm25s
+            docs, tf = self.postings(term)
+            if not docs.size:
+                continue
+            df = docs.size
+            idf = np.float32(np.log(1 + (self.n - df + 0.5) / (df + 0.5)))
+            tf32 = tf.astype(np.float32)
+            norm = np.float32(k1) * (np.float32(1 - b) + np.float32(b) * self.lengths[docs].astype(np.float32) / avg)
+            scores[docs] += idf * (tf32 / (tf32 + norm))
+        return scores
+
+    def save(self, folder: Path) -> None:
+        """Write the index to `folder` (made beside and renamed in: a reader never sees half of it)."""
+        folder = Path(folder)
+        tmp = folder.with_name(f".{folder.name}.tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for name in ("indptr", "docs", "tf", "lengths"):
+            np.save(tmp / f"{name}.npy", getattr(self, name))
+        (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), "utf-8")
+        (tmp / "ids.txt").write_text("\n".join(self.ids), "utf-8")
+        os.replace(tmp, folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> TermIndex:
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indptr", "docs", "tf", "lengths")}
+        vocab = json.loads((folder / "vocab.json").read_text("utf-8"))
+        ids = (folder / "ids.txt").read_text("utf-8").split("\n")
+        return cls(vocab=vocab, ids=ids, **arrays)
+
+
+def _term_doc_pairs(batch: list[list[str]], vocab: dict[str, int], grow: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                                          np.ndarray]:
+    """Unique (term, doc-in-batch) pairs of a batch, sorted by term, with their counts."""
+    terms, docs = [], []
+    for i, tokens in enumerate(batch):
+        ids = [vocab.setdefault(t, len(vocab)) for t in tokens] if grow else [vocab[t] for t in tokens]
+        terms += ids
+        docs += [i] * len(ids)
+    if not terms:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    keys = np.asarray(terms, dtype=np.int64) * len(batch) + np.asarray(docs, dtype=np.int64)
+    keys, counts = np.unique(keys, return_counts=True)
+    return keys // len(batch), keys % len(batch), counts
+
+
+def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int], None] | None = None) -> TermIndex:
+    """Two streaming passes over `docs` (a Mapping or a FileDocs): count, then place postings.
+
+    `progress(n)` gets the documents read so far over both passes (2N at the end)."""
+    vocab: dict[str, int] = {}
+    df = np.zeros(1024, dtype=np.int64)
+    lengths: list[np.ndarray] = []
+    ids: list[str] = []
+    for batch_ids, texts in doc_batches(docs, BATCH):
+        tokens = [analyse(t) for t in texts]
+        terms, _, _ = _term_doc_pairs(tokens, vocab, grow=True)
+        if len(vocab) > df.size:
+            df = np.concatenate([df, np.zeros(max(len(vocab) - df.size, df.size), dtype=np.int64)])
+        np.add.at(df, terms, 1)
+        lengths.append(np.fromiter((len(t) for t in tokens), dtype=np.int32, count=len(tokens)))
+        ids += batch_ids
+        if progress:
+            progress(len(ids))
+    df = df[:len(vocab)]
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    postings_docs = np.empty(int(indptr[-1]), dtype=np.int32)
+    postings_tf = np.empty(int(indptr[-1]), dtype=np.uint8)
+    fill = indptr[:-1].copy()
+    start = 0
+    for batch_ids, texts in doc_batches(docs, BATCH):
+        terms, local, counts = _term_doc_pairs([analyse(t) for t in texts], vocab, grow=False)
+        if terms.size:
+            # rank of each posting within its term in this batch (pairs are sorted by term)
+            first = np.r_[0, np.flatnonzero(np.diff(terms)) + 1]
+            run_start = np.repeat(first, np.diff(np.r_[first, terms.size]))
+            slot = fill[terms] + (np.arange(terms.size) - run_start)
+            postings_docs[slot] = start + local
+            postings_tf[slot] = np.minimum(counts, 255)
+            np.add.at(fill, terms, 1)
+        start += len(batch_ids)
+        if progress:
+            progress(len(ids) + start)
+    if start != len(ids):
+        raise RuntimeError("the documents changed between the two passes of indexing")
+    return TermIndex(vocab, indptr, postings_docs, postings_tf,
+                     np.concatenate(lengths) if lengths else np.zeros(0, np.int32), ids)
+
+
+def cached(docs, analyse, analyser_name: str, cache: Path | None, progress=None) -> TermIndex:
+    """`build`, saved under CACHE/index/KEY for documents on disk (KEY: their fingerprint, the analyser)."""
+    if cache is None or not hasattr(docs, "fingerprint"):
+        return build(docs, analyse, progress=progress)
+    key = hashlib.sha256(f"{docs.fingerprint()}|{analyser_name}".encode()).hexdigest()[:16]
+    folder = Path(cache) / "index" / key
+    if (folder / "ids.txt").is_file():
+        return TermIndex.load(folder)
+    index = build(docs, analyse, progress=progress)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    index.save(folder)
+    return TermIndex.load(folder)
+
+
+def top(scores: np.ndarray, ids: list[str], depth: int) -> dict[str, float]:
+    """{docid: score} for the `depth` best (every document where there are no more)."""
+    if scores.size <= depth:
+        return {d: float(s) for d, s in zip(ids, scores.tolist(), strict=True)}
+    best = np.argpartition(-scores, depth)[:depth]
+    return {ids[i]: float(scores[i]) for i in best.tolist()}

@@ -1,0 +1,43 @@
+"""The streaming inverted index: BM25 equal to bm25s's, on disk and back, PSQ's postings."""
+
+import numpy as np
+import pytest
+
+from clir_baselines.index import TermIndex, build, cached, top
+from clir_baselines.lexical import _english_stemmer, tokenize
+from clir_bench.docstore import FileDocs
+from clir_bench.tracks import get_track
+
+
+def test_bm25_equals_bm25s_on_the_embedded_collection():
+    bm25s = pytest.importorskip("bm25s")
+    stem = _english_stemmer()
+    track = get_track("noise-0.3")
+    for pair in track.data("test").values():
+        ids = list(pair.docs)
+        reference = bm25s.BM25()
+        reference.index([stem(tokenize(pair.docs[d])) for d in ids], show_progress=False)
+        index = build(pair.docs, lambda text: stem(tokenize(text)))
+        assert index.ids == ids
+        for text in pair.queries.values():
+            tokens = tokenize(text)
+            for query in (tokens, tokens + tokens[:3]):  # repeated terms count again in both
+                assert np.allclose(index.bm25(query), reference.get_scores(query or ["\x00"]), atol=1e-6)
+
+
+def test_postings_are_exact_and_survive_the_disk(tmp_path):
+    path = tmp_path / "docs.tsv"
+    rows = [f"d{i}\t" + " ".join(["a"] * (i % 3 + 1) + ["b"] * (i % 2) + [f"t{i % 5}"]) for i in range(5000)]
+    path.write_text("\n".join(rows) + "\n")
+    index = cached(FileDocs(path), tokenize, "lower", tmp_path / "cache")
+    assert isinstance(index, TermIndex) and index.n == 5000 and (tmp_path / "cache" / "index").is_dir()
+    docs, tf = index.postings("a")
+    assert docs.tolist() == list(range(5000)) and tf.tolist() == [i % 3 + 1 for i in range(5000)]
+    docs, tf = index.postings("b")
+    assert docs.tolist() == list(range(1, 5000, 2)) and set(tf.tolist()) == {1}
+    assert index.df("t3") == 1000 and index.df("zzz") == 0
+    assert index.lengths.tolist()[:4] == [2, 4, 4, 3]
+    again = cached(FileDocs(path), tokenize, "lower", tmp_path / "cache")  # from the saved index
+    assert np.array_equal(again.bm25(["b", "t3"]), index.bm25(["b", "t3"]))
+    best = top(index.bm25(["t3"]), index.ids, 7)
+    assert len(best) == 7 and all(int(d[1:]) % 5 == 3 for d in best)
