@@ -255,23 +255,26 @@ def _is_gzip(path: Path) -> bool:
 
 
 def record_reference(*, root: Path, track, name: str, run: Path, description: str, info: dict) -> str:
-    """Record a harness run as reference submission TRACK/NAME (replacing the harness's previous one).
-
-    Returns what happened, in words; a participant's submission of that name is never replaced.
-    """
+    """Record a harness run as reference submission TRACK/NAME (replacing the harness's previous one,
+    unless the run is the same). Returns what happened, in words; a participant's submission of
+    that name is never replaced."""
     if not is_builtin(track):
         return f"not recorded: the leaderboard holds built-in tracks only, and {track.path} is not one"
     folder = Path(root) / track.name / name
+    sha = content_sha256(run)
     if folder.exists():
         try:
-            if read(folder, Path(root)).meta["produced_by"] != "harness":
+            earlier = read(folder, Path(root))
+            if earlier.meta["produced_by"] != "harness":
                 return f"not recorded: {track.name}/{name} is a participant's submission"
+            if content_sha256(earlier.run) == sha and earlier.meta["track_version"] == track.version:
+                return f"unchanged: the run is identical to the recorded {folder}"  # the tree stays clean
         except ClirBenchError:
             pass  # a broken earlier record is replaced
     local = {"student", "cached"}  # facts of this machine's cache, not of the system
     meta = metadata(name=name, track=track, team="clir-bench reference", description=description,
                     produced_by="harness", system={k: v for k, v in info.items() if k not in local})
-    same = [p for p in conflicts(root=root, meta=meta, sha256=content_sha256(run)) if not p.startswith("name ")]
+    same = [p for p in conflicts(root=root, meta=meta, sha256=sha) if not p.startswith("name ")]
     if same:
         return "not recorded: " + "; ".join(same)
     store(root=root, meta=meta, run=run, compress=True, replace=True)

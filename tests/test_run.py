@@ -120,11 +120,20 @@ def test_run_cli(cli, tiny, tiny_track, tmp_path):
 
 def test_reference_runs_are_recorded_and_rerecorded(cli, tmp_path):
     subs = tmp_path / "subs"
-    for _ in range(2):  # a second run replaces the harness's own record instead of failing as a duplicate
-        code, output = cli("run", "--track", "noise-0.3", "--systems", "bm25", "--out", tmp_path / "out",
-                           "--submissions", subs, "--bootstrap", "200")
-        assert code == 0 and "recorded as" in output, output
+    code, output = cli("run", "--track", "noise-0.3", "--systems", "bm25", "--out", tmp_path / "out",
+                       "--submissions", subs, "--bootstrap", "200")
+    assert code == 0 and "recorded as" in output, output
     folder = subs / "noise-0.3" / "bm25"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    code, output = cli("run", "--track", "noise-0.3", "--systems", "bm25", "--out", tmp_path / "out",
+                       "--submissions", subs, "--bootstrap", "200")
+    assert code == 0 and "unchanged: the run is identical" in output, output  # a rerun leaves the tree clean
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+    with gzip.open(folder / "run.trec.gz", "wt") as f:  # an older, different run is replaced
+        f.write("sw-0101 Q0 udhr-0101 1 1.0 old\n")
+    code, output = cli("run", "--track", "noise-0.3", "--systems", "bm25", "--out", tmp_path / "out",
+                       "--submissions", subs, "--bootstrap", "200")
+    assert code == 0 and "recorded as" in output, output
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "run.trec.gz"]
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["produced_by"] == "harness" and meta["track_version"] == 1 and meta["team"] == "clir-bench reference"
