@@ -113,7 +113,8 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
     if t.description:
         out.print(t.description)
     out.print(f"collection: {t.collection.describe()}")
-    out.print(f"languages:  low {' '.join(t.of_class('low'))}; high {' '.join(t.of_class('high'))}")
+    out.print(f"languages:  low {' '.join(t.of_class('low')) or '(none)'}; high {' '.join(t.of_class('high')) or '(none)'}"
+              + ("" if t.of_class("low") and t.of_class("high") else " (one class: no gap)"))
     if t.collection.name == "udhr":
         from clir_bench.udhr import fallbacks
 
