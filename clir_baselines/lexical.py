@@ -23,8 +23,7 @@ def tokenize(text: str) -> list[str]:
 def _english_stemmer():
     import Stemmer
 
-    stem = Stemmer.Stemmer("english").stemWords
-    return lambda tokens: stem(tokens)
+    return Stemmer.Stemmer("english").stemWords
 
 
 def analysers(track) -> tuple[Callable, Callable, str]:
