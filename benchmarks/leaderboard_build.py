@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "tests" / "data"))
 
 PYTREC = """
 import sys, glob, pytrec_eval
-from clir_bench.tracks import get_track
-from clir_bench.scoring import from_track
+from clir_bench.tracks.track import get_track
+from clir_bench.evaluation.judgments import from_track
 qrels = {}
 for name in ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5"):
     qrels[name] = from_track(get_track(name)).qrels

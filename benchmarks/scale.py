@@ -24,9 +24,9 @@ OUT = Path(__file__).parent / "out" / "scale"
 OURS_BM25 = """
 import json, sys, time
 from pathlib import Path
-from clir_baselines.index import build, top
+from clir_baselines.inverted_index import build, top
 from clir_baselines.lexical import tokenize
-from clir_bench.docstore import FileDocs
+from clir_bench.sources.documents import FileDocs
 out = Path(sys.argv[1])
 t0 = time.perf_counter()
 index = build(FileDocs(out / "docs.jsonl"), tokenize)
@@ -64,7 +64,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from tiny_model import make_tiny_model
-from clir_bench.docstore import FileDocs
+from clir_bench.sources.documents import FileDocs
 from clir_bench.models.encoder import Encoder, resolve
 from clir_bench.models.retrieval import encode_docs
 out = Path(sys.argv[1])
@@ -84,7 +84,7 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from tiny_model import make_tiny_model
-from clir_bench.docstore import FileDocs
+from clir_bench.sources.documents import FileDocs
 from clir_bench.models.encoder import Encoder, resolve
 out = Path(sys.argv[1])
 enc = Encoder(resolve(str(make_tiny_model(out / "tiny"))), max_length=128)

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from clir_bench.progress import counting
+from clir_bench.core.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 # Settings for the reference runs, chosen on the dev split (experiments/optical_dev.py): every
@@ -57,13 +57,12 @@ class Distilled:
     name = description = ""
 
     def run(self, track, ctx: Context) -> SystemResult:
-        from clir_bench.export import digest, render_bitext
         from clir_bench.models.optical import TeacherCache, Trainer, recipe
         from clir_bench.models.retrieval import dense_run
 
         enc = encoder(ctx)
         config = recipe(self.recipe, solver=self.solver, seed=ctx.seed, **{**RUN_SETTINGS, **ctx.train})
-        bitext_sha = ctx.shared(("bitext-sha", track.name), lambda: digest(render_bitext(track)))
+        bitext_sha = track.bitext_sha256()
         key = hashlib.sha256(f"{enc.source.model_id}|{enc.source.revision}|{track.name}|{track.version}|"
                              f"{bitext_sha}|{config.key()}".encode()).hexdigest()[:16]
         folder = (ctx.cache or Path(".")) / "students" / f"{self.name}-{key}"

@@ -9,7 +9,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
-from clir_bench.progress import counting
+from clir_bench.core.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -37,14 +37,14 @@ def analysers(track) -> tuple[Callable, Callable, str]:
 
 
 class BM25System:
-    """BM25 (bm25s's Lucene variant, over a streaming index: clir_baselines.index) of the
+    """BM25 (bm25s's Lucene variant, over a streaming index: clir_baselines.inverted_index) of the
     untranslated query; shared names, numbers and cognates are all it can match."""
 
     name = "bm25"
     description = "BM25 (Lucene variant as bm25s), untranslated queries"
 
     def run(self, track, ctx: Context) -> SystemResult:
-        from clir_baselines.index import cached, top
+        from clir_baselines.inverted_index import cached, top
 
         query_analyser, doc_analyser, analyser = analysers(track)
         run = {}
@@ -100,7 +100,7 @@ class PSQSystem:
     def run(self, track, ctx: Context) -> SystemResult:
         import numpy as np
 
-        from clir_baselines.index import cached, top
+        from clir_baselines.inverted_index import cached, top
 
         query_analyser, doc_analyser, analyser = analysers(track)
         bitext, _ = track.noisy_bitext()

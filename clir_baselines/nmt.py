@@ -26,7 +26,7 @@ class NMTSystem:
             return SystemResult(not_run=f"not run: cannot load MT model {ctx.mt_model!r} ({str(e).splitlines()[0]})")
         import torch
 
-        from clir_baselines.index import cached, top
+        from clir_baselines.inverted_index import cached, top
         from clir_baselines.lexical import analysers
 
         _, doc_analyser, analyser = analysers(track)

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from clir_bench import __version__
-from clir_bench.errors import ClirBenchError
+from clir_bench.core.errors import ClirBenchError
 
 app = typer.Typer(
     name="clir-bench",
@@ -51,7 +51,7 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except ClirBenchError as e:
-            from clir_bench.scoring import InvalidRun
+            from clir_bench.evaluation.scoring import InvalidRun
 
             if isinstance(e, InvalidRun):
                 _print_problems(e.path, e.scan)
@@ -89,7 +89,7 @@ def tracks(ctx: typer.Context) -> None:
         return
     from rich.table import Table
 
-    from clir_bench.tracks import builtin
+    from clir_bench.tracks.track import builtin
 
     table = Table(title="clir-bench tracks")
     for col in ("track", "version", "collection", "low", "high", "noise", "metrics"):
@@ -105,8 +105,8 @@ def tracks(ctx: typer.Context) -> None:
 @user_errors
 def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML file.")]) -> None:
     """Print a track's definition, its data sizes and sha256 checksums."""
-    from clir_bench.export import checksums
-    from clir_bench.tracks import get_track
+    from clir_bench.sources.export import checksums
+    from clir_bench.tracks.track import get_track
 
     t = get_track(name)
     out.print(f"[bold]{t.name}[/] (version {t.version}) from {t.path}")
@@ -116,7 +116,7 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
     out.print(f"languages:  low {' '.join(t.of_class('low')) or '(none)'}; high {' '.join(t.of_class('high')) or '(none)'}"
               + ("" if t.of_class("low") and t.of_class("high") else " (one class: no gap)"))
     if t.collection.name == "udhr":
-        from clir_bench.udhr import fallbacks
+        from clir_bench.sources.udhr import fallbacks
 
         units = fallbacks(list(t.languages))
         detail = "; ".join(f"{lang} {', '.join(map(str, u))}" for lang, u in units.items()) or "none"
@@ -145,29 +145,22 @@ def data_export(
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")] = False,
 ) -> None:
     """Write queries, documents, qrels and the noisy bitext of a track, with a manifest."""
-    from clir_bench.export import export
-    from clir_bench.tracks import get_track
+    from clir_bench.sources.export import export
+    from clir_bench.tracks.track import get_track
 
     manifest = export(get_track(track), out_dir, force=force)
     out.print(f"wrote {len(manifest['files']) + 1} files to {out_dir} (checksums in manifest.json)")
 
 
 def _judgments(run: Path, track: str | None, qrels: Path | None):
-    from clir_bench import scoring
-    from clir_bench.tracks import get_track
+    from clir_bench.api import judgments
 
     if track and qrels:
         raise ClirBenchError("pass --track or --qrels, not both")
-    if qrels:
-        return scoring.from_qrels(qrels)
-    if track:
-        return scoring.from_track(get_track(track))
-    if not run.is_file():
-        raise ClirBenchError(f"run file {run} does not exist")
-    found, twins = scoring.detect_track(run)
-    same = f" (same test data as {', '.join(twins)})" if twins else ""
-    err.print(f"recognised the queries of track {found.name}{same}; pass --track to choose", highlight=False)
-    return scoring.from_track(found)
+    found, note = judgments(run=run, track=track, qrels=qrels)
+    if note:
+        err.print(note.replace("pass a track", "pass --track"), highlight=False)
+    return found
 
 
 def _print_problems(path: Path, scan) -> None:
@@ -184,7 +177,7 @@ def _print_problems(path: Path, scan) -> None:
 @user_errors
 def validate(run: RunArg, track: TrackOpt = None, qrels: QrelsOpt = None) -> None:
     """Check a TREC run file strictly; list every problem with file:line."""
-    from clir_bench.runfile import scan_run
+    from clir_bench.evaluation.validation import scan_run
 
     judgments = _judgments(run, track, qrels)
     scan = scan_run(run, judgments.spec)
@@ -211,18 +204,18 @@ def score(
     workers: Annotated[Optional[int], typer.Option(min=1, help="Processes for large runs (default: cores).")] = None,
 ) -> None:
     """Validate a run, then score it with pytrec_eval: per-language metrics, high/low means, gap."""
-    from clir_bench.io import write_text_atomic
-    from clir_bench.scoring import score_run
+    from clir_bench.core.files import write_text_atomic
+    from clir_bench.evaluation.scoring import score_run
 
     judgments = _judgments(run, track, qrels)
     report = score_run(run, judgments, resamples=resamples, seed=seed, workers=workers)
-    text = json.dumps(report, indent=2, allow_nan=False) + "\n"
+    text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
     if output:
         write_text_atomic(output, text)
     if as_json:
         sys.stdout.write(text)
         return
-    for line in report["warnings"]:
+    for line in report.warnings:
         err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
     out.print(_table(report))
     if output:
@@ -242,12 +235,12 @@ def submit(
     resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
 ) -> None:
     """Validate and score a run, then store it in SUBMISSIONS/TRACK/NAME for the leaderboard."""
-    from clir_bench.submissions import submit as store_submission
-    from clir_bench.tracks import get_track
+    from clir_bench.leaderboard.store import submit as store_submission
+    from clir_bench.tracks.track import get_track
 
     stored, report = store_submission(run=run, track=get_track(track), name=name, root=submissions, team=team,
                                       description=description, url=url, resamples=resamples)
-    for line in report["warnings"]:
+    for line in report.warnings:
         err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
     out.print(_table(report))
     out.print(f"stored as {stored.folder}; build the site with `clir-bench leaderboard build`", highlight=False)
@@ -266,7 +259,7 @@ def leaderboard_build(
     """Score every submission (cached by run and qrels checksum) and write the static site."""
     import time
 
-    from clir_bench.site import build
+    from clir_bench.leaderboard.render import build
 
     start = time.perf_counter()
     if sys.stderr.isatty():
@@ -291,7 +284,7 @@ def leaderboard_serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8000,
 ) -> None:
     """Serve a built leaderboard on localhost (Ctrl-C stops)."""
-    from clir_bench.site import serve
+    from clir_bench.leaderboard.serve import serve
 
     serve(folder=out_dir, port=port, log=lambda msg: err.print(msg, highlight=False, markup=False))
 
@@ -314,9 +307,9 @@ def run(
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.models.encoder import cache_dir, check_device
-    from clir_bench.runner import parse_systems, run_track
+    from clir_bench.pipeline import parse_systems, run_track
     from clir_bench.systems import Context
-    from clir_bench.tracks import get_track
+    from clir_bench.tracks.track import get_track
 
     t = get_track(track)
     names = parse_systems(systems)
@@ -346,11 +339,11 @@ def _systems_table(results: dict, track):
             skipped.append(f"{name}: {row['status']}")
             continue
         s = row["summary"]
-        cells = [_fmt(row["languages"][lang]["map"]) for lang in langs]
+        primary = row["primary"]
+        cells = [_fmt(row["languages"][lang][primary]) for lang in langs]
         if s is None:  # a track of one resource class: no gap
             table.add_row(name, *cells, "-", "-", "-", "-")
             continue
-        primary = track.primary.name
         table.add_row(name, *cells, *(_fmt(s[primary][k]) + _ci(s["ci"][k]) for k in ("low", "high", "gap")),
                       _fmt(s[primary]["relative_gap"]))
     table.caption = "; ".join(skipped) or None
@@ -366,10 +359,10 @@ def encode(
     split: Annotated[str, typer.Option(help="test or dev.")] = "test",
 ) -> None:
     """Encode a track's documents into the cache, resumably (also under `torchrun -m clir_bench encode`)."""
+    from clir_bench.core.progress import counting
     from clir_bench.models.encoder import Encoder, cache_dir, check_device, distributed_rank, resolve
     from clir_bench.models.retrieval import encode_docs
-    from clir_bench.progress import counting
-    from clir_bench.tracks import get_track
+    from clir_bench.tracks.track import get_track
 
     t = get_track(track)
     check_device(device)
@@ -409,11 +402,11 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.pt.")] = False,
 ) -> None:
     """Distil an OPTICAL student on a track's noisy bitext (also under `torchrun -m clir_bench train`)."""
+    from clir_bench.core.registry import did_you_mean
     from clir_bench.models.encoder import check_device
     from clir_bench.models.optical import train_on_track
     from clir_bench.models.ot import SOLVERS
-    from clir_bench.registry import did_you_mean
-    from clir_bench.tracks import get_track
+    from clir_bench.tracks.track import get_track
 
     if solver not in SOLVERS:
         raise ClirBenchError(f"unknown solver {solver!r}.{did_you_mean(solver, SOLVERS)} Known: {', '.join(SOLVERS)}")
@@ -437,30 +430,30 @@ def _ci(ci) -> str:
     return "" if lo is None else f" [{lo:.3f}, {hi:.3f}]"
 
 
-def _table(report: dict):
+def _table(report):
+    from rich import box
     from rich.table import Table
 
-    metrics, primary = report["metrics"], report["primary"]
-    from rich import box
-
-    table = Table(title=f"{report['run']['path']} against {report['scored_against']}", box=box.SIMPLE_HEAD,
-                  caption=f"95% stratified bootstrap CIs ({report['provenance']['bootstrap']['resamples']:,} "
+    metrics, primary = report.metrics, report.primary
+    table = Table(title=f"{report.run.path} against {report.scored_against}", box=box.SIMPLE_HEAD,
+                  caption=f"95% stratified bootstrap CIs ({report.provenance['bootstrap']['resamples']:,} "
                           f"resamples) on {primary}; missing queries score 0")
     table.add_column("language", no_wrap=True)
     table.add_column("class")
     table.add_column("n", justify="right")
     for m in metrics:
         table.add_column(m, justify="right")
-    for lang, row in report["languages"].items():
-        cells = [_fmt(row["mean"][m]) + (_ci(row["ci"]) if m == primary else "") for m in metrics]
-        table.add_row(lang, row["class"] or "", f"{row['queries']}" + (f" ({row['missing']} absent)"
-                      if row["missing"] else ""), *cells)
-    summary = report["summary"]
+    for lang, row in report.languages.items():
+        cells = [_fmt(row.mean[m]) + (_ci(row.ci) if m == primary else "") for m in metrics]
+        table.add_row(lang, row.resource_class or "", f"{row.queries}" + (f" ({row.missing} absent)"
+                      if row.missing else ""), *cells)
+    summary = report.summary
     if summary:
         table.add_section()
         for which, label in (("high", "high mean"), ("low", "low mean"), ("gap", "gap = high - low"),
                              ("relative_gap", "relative gap")):
-            cells = [_fmt(summary[m][which]) + (_ci(summary["ci"][which]) if m == primary else "") for m in metrics]
+            cells = [_fmt(getattr(summary.by_metric[m], which)) + (_ci(summary.ci[which]) if m == primary else "")
+                     for m in metrics]
             table.add_row(label, "", "", *cells, style="bold" if which == "gap" else None)
     return table
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from clir_bench.errors import ClirBenchError
-from clir_bench.registry import Registry
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.registry import Registry
 
 GROUP = "clir_bench.systems"
+REFERENCE_PACKAGE = "clir_baselines"  # whose systems `clir-bench run` runs by default
 
 
 @dataclass
@@ -44,9 +45,10 @@ class Context:
 
 @dataclass
 class SystemResult:
-    """A run ({qid: {docid: score}}), or the reason it could not run; `info` is provenance."""
+    """The system's rankings ({qid: {docid: score}}), or the reason it could not run
+    (`not_run`); `info` is provenance (scalars are recorded with its reference submission)."""
 
-    run: dict | None = None
+    rankings: dict | None = None
     not_run: str | None = None
     info: dict = field(default_factory=dict)
 
@@ -60,6 +62,12 @@ def registry() -> Registry:
     return systems
 
 
+def default_systems() -> list[str]:
+    """The reference systems: those registered by clir_baselines, in their declaration order."""
+    names = [ep.name for ep in entry_points(group=GROUP) if ep.value.startswith(f"{REFERENCE_PACKAGE}.")]
+    return list(dict.fromkeys(names))
+
+
 def get_system(name: str):
     """Instantiate the registered system `name` (suggesting near misses)."""
     ep = registry().get(name)
@@ -71,7 +79,7 @@ def get_system(name: str):
 
 def write_run(path: Path, run: dict, tag: str, depth: int = 1000) -> None:
     """A TREC run, each query's documents by descending score (ties by docid), atomically."""
-    from clir_bench.io import write_text_atomic
+    from clir_bench.core.files import write_text_atomic
 
     lines = []
     for qid in sorted(run):

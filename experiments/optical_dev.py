@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 
+from clir_bench.evaluation.stats import bootstrap_ci
 from clir_bench.models.encoder import E5_SMALL, Encoder, resolve
 from clir_bench.models.optical import TeacherCache, Trainer, recipe
 from clir_bench.models.retrieval import dense_run, per_query_ap
-from clir_bench.stats import bootstrap_ci
-from clir_bench.tracks import get_track
+from clir_bench.tracks.track import get_track
 
 OUT = Path(__file__).parent / "out"
 VARIANTS = [  # (name, recipe, solver)

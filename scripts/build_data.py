@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "clir_bench" / "data"
 sys.path.insert(0, str(ROOT))
 
-from clir_bench.languages import LANGUAGES  # noqa: E402
-
+from clir_bench.core.languages import LANGUAGES  # noqa: E402
 
 
 def clean(text: str) -> str:

@@ -24,6 +24,16 @@ def cli():
     return invoke
 
 
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A tiny random BERT encoder made in the test session (tests that use it skip without torch)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_model import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
 @pytest.fixture
 def runs():
     return RUNS

@@ -2,8 +2,8 @@
 
 import pytest
 
-from clir_bench import udhr
-from clir_bench.tracks import get_track, parse_track
+from clir_bench.sources import udhr
+from clir_bench.tracks.track import get_track, parse_track
 
 
 def test_shipped_paragraph_counts_match_the_udhr_package_notes():

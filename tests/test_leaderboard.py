@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from synthetic_store import make_store, synthetic_run
 
-from clir_bench.stats import holm, paired_t
-from clir_bench.submissions import metadata, store
-from clir_bench.tracks import get_track
+from clir_bench.evaluation.stats import holm, paired_t
+from clir_bench.leaderboard.store import metadata, store
+from clir_bench.tracks.track import get_track
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
 TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
@@ -265,6 +265,7 @@ def _open(browser, url, **kw):
     return page, problems
 
 
+@pytest.mark.slow
 def test_site_in_headless_chromium(cli, store_root, tmp_path, browser):
     root, made = store_root
     site = tmp_path / "site"
@@ -300,6 +301,7 @@ def test_site_in_headless_chromium(cli, store_root, tmp_path, browser):
     assert not problems, problems
 
 
+@pytest.mark.slow
 def test_site_reads_with_javascript_off_and_runs_no_injected_script(browser, tmp_path, cli):
     root = tmp_path / "subs"
     make_store(root, systems=3, tracks=("noise-0.3",))

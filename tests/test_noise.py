@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
-from clir_bench.export import render_bitext
-from clir_bench.noise import NOISE, corrupt, n_corrupted
-from clir_bench.tracks import get_track
+from clir_bench.sources.export import render_bitext
+from clir_bench.tracks.noise import NOISE, corrupt, n_corrupted
+from clir_bench.tracks.track import get_track
 
 CLEAN = get_track("noise-0.0").clean_bitext()
 

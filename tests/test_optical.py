@@ -11,16 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from tiny_model import make_tiny_model  # noqa: E402
 
 from clir_bench.models.encoder import Encoder, resolve  # noqa: E402
 from clir_bench.models.optical import RECIPES, TeacherCache, Trainer, recipe  # noqa: E402
-from clir_bench.tracks import get_track  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp("tiny"))
+from clir_bench.tracks.track import get_track  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +32,7 @@ def _weights(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["sinkhorn", "emd", "unbalanced", "partial"])
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_and_solver_trains(setup, name, solver):
@@ -62,6 +57,7 @@ def test_mass_weighting_downweights_low_mass_pairs(setup):
     assert 0 < terms["mass"] < 1 and loss.requires_grad
 
 
+@pytest.mark.slow
 def test_resume_ends_with_the_weights_of_an_uninterrupted_run(setup, tmp_path):
     encoder, texts, english, teacher, dev = setup
     config = recipe("reference", solver="unbalanced", max_steps=6, eval_every=2, patience=10, batch_size=8, lr=1e-3)
@@ -79,6 +75,7 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(setup, tmp_path):
         assert torch.allclose(v, second.student.state_dict()[k], atol=1e-6), k
 
 
+@pytest.mark.slow
 def test_gradient_accumulation_matches_one_batch_without_contrastive(setup):
     encoder, texts, english, teacher, _ = setup
     runs = []
@@ -106,6 +103,7 @@ def _train_cli(tiny, out, procs):
     return json.loads((out / "train.json").read_text())
 
 
+@pytest.mark.slow
 def test_two_processes_follow_one_process(tiny, tmp_path):
     from safetensors.torch import load_file
 

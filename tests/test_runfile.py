@@ -5,8 +5,8 @@ import gzip
 import pytest
 from make_runs import BAD, OK, good_lines, text
 
-from clir_bench import runfile
-from clir_bench.runfile import RunSpec, scan_run
+from clir_bench.evaluation import validation as runfile
+from clir_bench.evaluation.validation import RunSpec, scan_run
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
@@ -27,18 +27,19 @@ def test_accepted_variants_score_like_the_plain_file(cli, runs, name):
     code, output = cli("validate", runs / "ok" / name, "--track", "noise-0.0")
     assert code == 0, output
     assert "valid: 12 lines, 3 queries" in output
-    from clir_bench.scoring import from_track, score_run
-    from clir_bench.tracks import get_track
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.evaluation.scoring import score_run
+    from clir_bench.tracks.track import get_track
 
     judgments = from_track(get_track("noise-0.0"))
     plain = score_run(runs / "ok" / "good.trec", judgments, resamples=200)
     other = score_run(runs / "ok" / name, judgments, resamples=200)
-    assert other["per_query"] == plain["per_query"]
+    assert other.per_query == plain.per_query and other == plain
 
 
 def test_too_many_documents_per_query(cli, tmp_path, runs):
     track = tmp_path / "small.toml"
-    from clir_bench.tracks import get_track
+    from clir_bench.tracks.track import get_track
 
     track.write_text(get_track("noise-0.0").source.replace("max_docs_per_query = 1000", "max_docs_per_query = 3"))
     code, output = cli("validate", runs / "ok" / "good.trec", "--track", track)

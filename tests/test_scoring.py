@@ -6,9 +6,10 @@ import random
 
 import pytest
 
-from clir_bench.scoring import from_qrels, from_track, score_run
-from clir_bench.stats import bootstrap_ci
-from clir_bench.tracks import get_track
+from clir_bench.evaluation.judgments import from_qrels, from_track
+from clir_bench.evaluation.scoring import score_run
+from clir_bench.evaluation.stats import bootstrap_ci
+from clir_bench.tracks.track import get_track
 
 
 def _write(path, rows):
@@ -23,7 +24,7 @@ def _qrels(path, qrels):
 
 def _score(tmp_path, qrels, rows, **kw):
     return score_run(_write(tmp_path / "run.trec", rows), from_qrels(_qrels(tmp_path / "qrels", qrels)),
-                     resamples=200, **kw)
+                     resamples=200, **kw).to_dict()
 
 
 def test_hand_worked_average_precision_and_missing_query(tmp_path):
@@ -99,7 +100,7 @@ def test_track_classes_gap_and_relative_gap(tmp_path):
             else:  # only non-relevant documents
                 ranked = [d for d in pair.docs if d not in judged][:5]
             rows += [(q, d, r, 100 - r) for r, d in enumerate(ranked, 1)]
-    report = score_run(_write(tmp_path / "run.trec", rows), from_track(track), resamples=500)
+    report = score_run(_write(tmp_path / "run.trec", rows), from_track(track), resamples=500).to_dict()
     summary = report["summary"]["map"]
     assert summary == {"high": 1.0, "low": 0.0, "gap": 1.0, "relative_gap": 1.0}
     assert report["summary"]["ci"]["gap"] == [1.0, 1.0]
@@ -128,7 +129,7 @@ def test_score_cli_json_output_and_detection(cli, runs, tmp_path):
     report = json.loads(out.read_text())
     assert report["scored_against"] == "track noise-0.0"
     assert report["provenance"]["qrels_sha256"] and report["provenance"]["pytrec_eval"]
-    from clir_bench.export import checksums
+    from clir_bench.sources.export import checksums
 
     assert report["provenance"]["bitext_sha256"] == checksums(get_track("noise-0.0"))["bitext"]
     assert set(report["summary"]) == {"map", "ndcg@10", "p@10", "r@100", "mrr", "ci"}

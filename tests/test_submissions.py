@@ -6,9 +6,9 @@ import json
 import pytest
 from synthetic_store import synthetic_run
 
-from clir_bench.errors import ClirBenchError
-from clir_bench.submissions import check_metadata, check_slug, content_sha256, discover
-from clir_bench.tracks import get_track
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.leaderboard.store import check_metadata, check_slug, content_sha256, discover
+from clir_bench.tracks.track import get_track
 
 
 @pytest.fixture

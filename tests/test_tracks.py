@@ -2,9 +2,9 @@
 
 import pytest
 
-from clir_bench.errors import ClirBenchError
-from clir_bench.export import checksums
-from clir_bench.tracks import builtin, get_track, parse_track
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.sources.export import checksums
+from clir_bench.tracks.track import builtin, get_track, parse_track
 
 BASE = get_track("noise-0.0").source
 

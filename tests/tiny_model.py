@@ -7,8 +7,8 @@ from pathlib import Path
 
 @cache
 def _texts() -> tuple[str, ...]:
-    from clir_bench import udhr
-    from clir_bench.languages import LANGUAGES
+    from clir_bench.core.languages import LANGUAGES
+    from clir_bench.sources import udhr
 
     return tuple(t for lang in LANGUAGES for paras in udhr.paragraphs(lang).values() for t in paras)
 

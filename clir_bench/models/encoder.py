@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from clir_bench.errors import ClirBenchError
+from clir_bench.core.errors import ClirBenchError
 
 E5_SMALL = "intfloat/multilingual-e5-small"
 PREFIXES = {  # model id -> (query prefix, passage prefix), from the model cards

@@ -90,8 +90,8 @@ RECIPES: dict[str, dict] = {
 
 def recipe(name: str, **overrides) -> OpticalConfig:
     if name not in RECIPES:
-        from clir_bench.errors import ClirBenchError
-        from clir_bench.registry import did_you_mean
+        from clir_bench.core.errors import ClirBenchError
+        from clir_bench.core.registry import did_you_mean
 
         raise ClirBenchError(f"unknown recipe {name!r}.{did_you_mean(name, RECIPES)} Known: {', '.join(RECIPES)}")
     return OpticalConfig(**{**RECIPES[name], **overrides})
@@ -160,7 +160,7 @@ class Trainer:
         self.english_queries = english_queries  # the student encodes the dev documents then
         self.rank, self.world = distributed_rank()
         if config.batch_size % (self.world * config.grad_accum):
-            from clir_bench.errors import ClirBenchError
+            from clir_bench.core.errors import ClirBenchError
 
             raise ClirBenchError(f"batch_size {config.batch_size} must divide by processes x grad_accum "
                              f"({self.world} x {config.grad_accum})")
@@ -358,7 +358,7 @@ def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: 
     import os
 
     from clir_bench import __version__
-    from clir_bench.io import write_text_atomic
+    from clir_bench.core.files import write_text_atomic
     from clir_bench.models.encoder import resolve
 
     rank, _ = distributed_rank()

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import torch
 
-from clir_bench.collection import PairData
-from clir_bench.docstore import doc_batches
 from clir_bench.models.encoder import distributed_rank
+from clir_bench.sources.base import PairData
+from clir_bench.sources.documents import doc_batches
 
 SHARD = int(os.environ.get("CLIR_BENCH_SHARD_DOCS", 65_536))  # documents per shard
 BATCH = math.gcd(1024, SHARD)  # documents read and encoded at a time; divides SHARD
 
 
 @dataclass
-class DocIndex:
+class DenseIndex:
     """Document embeddings in shards (tensors, or arrays mapped from disk) and their docids."""
 
     ids: list[str] = field(default_factory=list)
@@ -55,7 +55,7 @@ class DocIndex:
 
 
 def encode_docs(encoder, docs, *, model=None, cache: Path | None = None, progress=None,
-                distributed: bool = False) -> DocIndex:
+                distributed: bool = False) -> DenseIndex:
     """Embed documents as "passage" in shards of SHARD.
 
     With `cache` (and documents on disk), shard k is saved as CACHE/embeddings/KEY/shard-k.npy with
@@ -100,15 +100,15 @@ def encode_docs(encoder, docs, *, model=None, cache: Path | None = None, progres
         import torch.distributed as dist
 
         dist.barrier()
-    index = DocIndex()
+    index = DenseIndex()
     for shard in range((seen + SHARD - 1) // SHARD):
         index.shards.append(np.load(folder / f"shard-{shard:05d}.npy", mmap_mode="r"))
         index.ids += (folder / f"ids-{shard:05d}.txt").read_text("utf-8").split("\n")
     return index
 
 
-def _encode_in_memory(encoder, docs, *, model=None, progress=None) -> DocIndex:
-    index = DocIndex()
+def _encode_in_memory(encoder, docs, *, model=None, progress=None) -> DenseIndex:
+    index = DenseIndex()
     parts: list[torch.Tensor] = []
     for batch_ids, batch_texts in doc_batches(docs, BATCH):
         index.ids.extend(batch_ids)

@@ -14,8 +14,8 @@ import gzip
 import json
 from pathlib import Path
 
-from clir_bench import udhr
-from clir_bench.ciral import NAMES
+from clir_bench.sources import udhr
+from clir_bench.sources.ciral import NAMES
 
 TRACK = """
 name = "ciral-mini"

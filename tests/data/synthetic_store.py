@@ -3,7 +3,7 @@
 Each system has a skill; a language's queries find their relevant documents with a
 probability that falls with the noise rate, more for low-resource languages, so the
 leaderboard's gap and noise charts have something real to show. Runs are written with
-`clir_bench.submissions.store`, exactly as `clir-bench submit` stores them.
+`clir_bench.leaderboard.store.store`, exactly as `clir-bench submit` stores them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from clir_bench.submissions import metadata, store
-from clir_bench.tracks import get_track
+from clir_bench.leaderboard.store import metadata, store
+from clir_bench.tracks.track import get_track
 
 
 def synthetic_run(track, *, skill: float, seed: int) -> str:

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from clir_bench import ciral, irds, udhr  # noqa: F401  (register the collection sources)
-from clir_bench.bitext import BITEXT, Pair
-from clir_bench.collection import SOURCES, PairData
-from clir_bench.errors import ClirBenchError
-from clir_bench.languages import LANGUAGES
-from clir_bench.metrics import Metric, metric
-from clir_bench.noise import NOISE, Corruption, corrupt
-from clir_bench.registry import Registry
-from clir_bench.schema import Where, check_keys, expect
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.languages import LANGUAGES
+from clir_bench.core.registry import Registry
+from clir_bench.core.schema import Where, check_keys, expect
+from clir_bench.evaluation.metrics import DEFAULT_METRICS, Metric, metric
+from clir_bench.sources import ciral, ir_datasets_source, udhr  # noqa: F401  (register the collection sources)
+from clir_bench.sources.base import SOURCES, PairData
+from clir_bench.tracks.bitext import BITEXT, Pair
+from clir_bench.tracks.noise import NOISE, Corruption, corrupt
 
 CLASSES = ("low", "high")
 
@@ -68,6 +68,13 @@ class Track:
     @functools.cache  # noqa: B019
     def clean_bitext(self) -> dict[str, list[Pair]]:
         return {lang: [p for src in self.bitext_sources for p in src.pairs(lang)] for lang in self.languages}
+
+    @functools.cache  # noqa: B019
+    def bitext_sha256(self) -> str:
+        """The one checksum of the noisy training bitext and its noise manifest (as exported)."""
+        from clir_bench.sources.export import digest, render_bitext
+
+        return digest(render_bitext(self))
 
     @functools.cache  # noqa: B019
     def noisy_bitext(self) -> tuple[dict[str, list[Pair]], list[Corruption]]:
@@ -138,7 +145,7 @@ def parse_track(text: str, path: str) -> Track:
     params = {k: expect(ntable[k], t, nwhere, k, t.__name__) for k, (t, _) in nkind.params.items() if k in ntable}
     noise = NoiseSpec(nkind.name, float(rate), params)
 
-    names = expect(doc.get("metrics", ["map", "ndcg@10", "p@10", "r@100", "mrr"]), list, where, "metrics",
+    names = expect(doc.get("metrics", list(DEFAULT_METRICS)), list, where, "metrics",
                    "a list of metric names, the primary first")
     try:
         metrics = tuple(dict.fromkeys(metric(n) for n in names))

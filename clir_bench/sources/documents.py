@@ -9,13 +9,13 @@ fields (CIRAL's `title` + `text`, joined), or TSV `docid<TAB>text`; `.gz` for ei
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from clir_bench.errors import ClirBenchError
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import is_gzip, open_binary
 
 BATCH = 1024
 
@@ -87,7 +87,6 @@ class FileDocs(StreamedDocs):
             raise ClirBenchError(f"{self.path}: found a {name.rsplit('.', 1)[-1]!r} file, expected .jsonl or .tsv "
                                  "(optionally .gz)")
         self.jsonl = name.endswith(".jsonl")
-        self.gz = self.path.name.endswith(".gz")
         self._ids: frozenset[str] | None = None
         self._offsets: dict[str, int] | None = None
 
@@ -104,7 +103,7 @@ class FileDocs(StreamedDocs):
 
     def _open(self):
         self._stat()
-        return gzip.open(self.path, "rb") if self.gz else open(self.path, "rb")
+        return open_binary(self.path)
 
     def _parse(self, raw: bytes, n: int) -> tuple[str, str] | None:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -142,6 +141,7 @@ class FileDocs(StreamedDocs):
     def ids(self) -> frozenset[str]:
         """Every docid, checked unique on the first call."""
         if self._ids is None:
+            gz = is_gzip(self.path)
             seen: dict[str, int] = {}
             offsets: dict[str, int] = {}
             for n, offset, docid, _ in self._records():
@@ -149,15 +149,15 @@ class FileDocs(StreamedDocs):
                     raise ClirBenchError(f"{self.path}:{n}: found docid {docid!r} again (first on line {seen[docid]}), "
                                          "expected each document once")
                 seen[docid] = n
-                if not self.gz:
+                if not gz:
                     offsets[docid] = offset
             self._ids = frozenset(seen)
-            self._offsets = offsets if not self.gz else None
+            self._offsets = None if gz else offsets
         return self._ids
 
     def describe(self) -> str:
         """The file and its sha256 (for export manifests and checksums; not its folder)."""
-        from clir_bench.io import sha256_file
+        from clir_bench.core.files import sha256_file
 
         self._stat()
         return f"{self.path.name}\tsha256 {sha256_file(self.path)}"

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from clir_bench.registry import Registry
+from clir_bench.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class PairData:
 
     lang: str
     queries: dict[str, str]
-    docs: Mapping[str, str]  # a dict, or a clir_bench.docstore.FileDocs streamed from disk
+    docs: Mapping[str, str]  # a dict, or a clir_bench.sources.documents.FileDocs streamed from disk
     qrels: dict[str, dict[str, int]]
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clir_bench.errors import ClirBenchError
-from clir_bench.registry import did_you_mean
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.registry import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ _CUTOFF = {  # prefix -> (label, trec_eval measure family)
     "p": ("P", "P"),
     "r": ("R", "recall"),
 }
-EXAMPLES = ["map", "ndcg@10", "p@10", "r@100", "mrr"]
+DEFAULT_METRICS = ("map", "ndcg@10", "p@10", "r@100", "mrr")  # a track's metrics when it names none
 
 
 def metric(name: str) -> Metric:
@@ -40,7 +40,7 @@ def metric(name: str) -> Metric:
     m = re.fullmatch(r"(ndcg|p|r)@([1-9][0-9]*)", name)
     if not m:
         raise ClirBenchError(
-            f"unknown metric {name!r}.{did_you_mean(name, EXAMPLES)} "
+            f"unknown metric {name!r}.{did_you_mean(name, DEFAULT_METRICS)} "
             "Known: map, mrr, ndcg@k, p@k, r@k (k a positive integer)"
         )
     label, family = _CUTOFF[m[1]]

@@ -18,10 +18,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from clir_bench.collection import SOURCES, PairData
-from clir_bench.docstore import FileDocs
-from clir_bench.errors import ClirBenchError
-from clir_bench.schema import Where, check_keys, expect
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.schema import Where, check_keys, expect
+from clir_bench.evaluation.qrels import read_qrels
+from clir_bench.sources.base import SOURCES, PairData
+from clir_bench.sources.documents import FileDocs
 
 NAMES = {"ha": "hausa", "so": "somali", "sw": "swahili", "yo": "yoruba"}
 VERSION = "v1.0"
@@ -65,9 +66,7 @@ class CiralSource:
 
     def load(self, lang: str, split: str) -> PairData:
         queries = {f"{lang}-{qid}": text for qid, text in _read_topics(self._file(lang, "topics", split))}
-        qrels: dict[str, dict[str, int]] = {}
-        for qid, docid, grade in _read_qrels(self._file(lang, "qrels", split)):
-            qrels.setdefault(f"{lang}-{qid}", {})[docid] = grade
+        qrels = read_qrels(self._file(lang, "qrels", split), qid_prefix=f"{lang}-")
         return PairData(lang, queries, self.docs(lang), qrels)
 
     def describe(self) -> str:
@@ -89,17 +88,6 @@ def _read_topics(path: Path):
             if not sep or not qid:
                 raise ClirBenchError(f"{path}:{n}: found {line.strip()[:60]!r}, expected `qid<TAB>query`")
             yield qid, text
-
-
-def _read_qrels(path: Path):
-    with open(path, encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
-                raise ClirBenchError(f"{path}:{n}: found {line.strip()[:60]!r}, expected `qid Q0 docid relevance`")
-            yield parts[0], parts[2], int(parts[3])
 
 
 def _norm(path: Path) -> Path:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from clir_bench.collection import SOURCES, PairData
-from clir_bench.docstore import StreamedDocs
-from clir_bench.errors import ClirBenchError
-from clir_bench.rng import ranked
-from clir_bench.schema import Where, check_keys, expect
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.rng import ranked
+from clir_bench.core.schema import Where, check_keys, expect
+from clir_bench.sources.base import SOURCES, PairData
+from clir_bench.sources.documents import StreamedDocs
 
 
 class IrdsDocs(StreamedDocs):

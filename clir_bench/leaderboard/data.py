@@ -1,12 +1,12 @@
 """The leaderboard's data: every submission scored (with a cache), ranked per track, compared.
 
-Everything here is plain JSON-ready data; `clir_bench.site` renders it. A submission is
+Everything here is plain JSON-ready data; `clir_bench.leaderboard.render` renders it. A submission is
 scored exactly as `clir-bench score` scores it (`scoring.score_run`); the score cache is
 keyed by the sha256 of the run's content, the qrels, the metrics, the bootstrap settings and
 the harness and pytrec_eval versions, so a score is reused only where it would come out the
 same. Rank is by the macro mean of the primary metric over all the track's languages.
 Significance: paired t-tests per language and over all queries against the best reference
-(harness-produced) system of the track, Holm-corrected over those tests (`clir_bench.stats`).
+(harness-produced) system of the track, Holm-corrected over those tests (`clir_bench.evaluation.stats`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clir_bench import __version__
-from clir_bench.errors import ClirBenchError
-from clir_bench.languages import LANGUAGES
-from clir_bench.submissions import Invalid, Submission, content_sha256, discover
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import content_sha256
+from clir_bench.core.languages import LANGUAGES
+from clir_bench.evaluation.report import ScoreReport
+from clir_bench.leaderboard.store import Invalid, Submission, discover
 
 ALPHA = 0.05
 SEED = 0
@@ -73,11 +75,11 @@ def score_key(sha256: str, judgments, resamples: int) -> str:
 
 
 def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
-    """{'report': ...} or {'invalid': reason}, and 'sha256'; from the cache where the key matches.
+    """{'report': ScoreReport} or {'invalid': reason}, and 'sha256'; from the cache where the key matches.
 
     Cached entries name the run by its file name only; the submission's folder is added here.
     """
-    from clir_bench.scoring import InvalidRun, score_run
+    from clir_bench.evaluation.scoring import InvalidRun, score_run
 
     sha = content_sha256(sub.run)
     key = score_key(sha, judgments, resamples)
@@ -87,9 +89,7 @@ def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
         name = sub.run.name
         try:
             report = score_run(sub.run, judgments, resamples=resamples, seed=SEED, workers=1)
-            report["run"]["path"] = name  # never this machine's path
-            report["warnings"] = [w.replace(str(sub.run), name) for w in report["warnings"]]
-            entry = {"report": report}
+            entry = {"report": report.with_run_path(name).to_dict()}  # never this machine's path
         except InvalidRun as e:
             entry = {"invalid": "; ".join(e.scan.errors.lines(name)[:5])}
         except ClirBenchError as e:
@@ -98,7 +98,8 @@ def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
         cache.hits += 1
     cache.put(key, entry)
     if "report" in entry:
-        entry["report"]["run"]["path"] = f"{sub.where}/{sub.run.name}"
+        return {"report": ScoreReport.from_dict(entry["report"]).with_run_path(f"{sub.where}/{sub.run.name}"),
+                "sha256": sha}
     return {**entry, "sha256": sha}
 
 
@@ -107,10 +108,10 @@ def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _row(sub: Submission, report: dict) -> dict:
-    primary = report["primary"]
-    langs = {lang: {"value": row["mean"][primary], "ci": row["ci"]} for lang, row in report["languages"].items()}
-    summary = report["summary"] or {}
+def _row(sub: Submission, report: ScoreReport) -> dict:
+    primary = report.primary
+    langs = {lang: {"value": row.mean[primary], "ci": list(row.ci)} for lang, row in report.languages.items()}
+    summary = report.to_dict()["summary"] or {}
     s, ci = summary.get(primary, {}), summary.get("ci", {})
     return {
         "name": sub.name, "team": sub.meta["team"], "produced_by": sub.meta["produced_by"],
@@ -118,7 +119,7 @@ def _row(sub: Submission, report: dict) -> dict:
         "languages": langs, "mean": _mean(v["value"] for v in langs.values()),
         "low": s.get("low"), "high": s.get("high"), "gap": s.get("gap"), "relative_gap": s.get("relative_gap"),
         "ci": {k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")},
-        "run_sha256": report["run"]["sha256"], "warnings": len(report["warnings"]),
+        "run_sha256": report.run.sha256, "warnings": len(report.warnings),
     }
 
 
@@ -130,19 +131,19 @@ def _rank(rows: list[dict]) -> None:
         row["rank"] = rows[i - 1]["rank"] if same else i + 1
 
 
-def _significance(report: dict, best: dict | None, best_name: str | None, judgments) -> dict | None:
+def _significance(report: ScoreReport, best: ScoreReport | None, best_name: str | None, judgments) -> dict | None:
     """Paired t-tests against the best reference system, per language and over all queries; Holm."""
-    from clir_bench.stats import holm, paired_t
+    from clir_bench.evaluation.stats import holm, paired_t
 
     if best is None:
         return None
-    primary = report["primary"]
-    groups = {lang: [q for q in judgments.qrels if judgments.lang_of[q] == lang] for lang in report["languages"]}
+    primary = report.primary
+    groups = {lang: [q for q in judgments.qrels if judgments.lang_of[q] == lang] for lang in report.languages}
     groups["all queries"] = list(judgments.qrels)
     tests = []
     for label, qids in groups.items():
-        a = [report["per_query"][q][primary] for q in qids]
-        b = [best["per_query"][q][primary] for q in qids]
+        a = [report.per_query[q][primary] for q in qids]
+        b = [best.per_query[q][primary] for q in qids]
         tests.append({"group": label, **paired_t(a, b)})
     for test, adjusted in zip(tests, holm([t["p"] for t in tests]), strict=True):
         test["p_holm"] = adjusted
@@ -185,8 +186,8 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
 def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
             progress: Callable[[str], None] | None = None) -> Board:
     """Discover, validate and score every submission under ROOT; rank, compare and group them."""
-    from clir_bench.scoring import from_track
-    from clir_bench.tracks import builtin
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.tracks.track import builtin
 
     subs, bad = discover(root)
     invalid = [_invalid(b) for b in bad]
@@ -244,12 +245,12 @@ def _invalid(b: Invalid) -> dict:
 
 def _page(sub: Submission, report: dict, row: dict, track, prov: dict, significance: dict | None,
           judgments) -> dict:
-    metrics = report["metrics"]
-    languages = [{"language": lang, "class": r["class"], "queries": r["queries"], "missing": r["missing"],
-                  **{m: r["mean"][m] for m in metrics}, "ci": r["ci"]} for lang, r in report["languages"].items()]
-    queries = [{"qid": q, "language": judgments.lang_of[q], **values} for q, values in report["per_query"].items()]
+    metrics = list(report.metrics)
+    languages = [{"language": lang, "class": r.resource_class, "queries": r.queries, "missing": r.missing,
+                  **{m: r.mean[m] for m in metrics}, "ci": list(r.ci)} for lang, r in report.languages.items()]
+    queries = [{"qid": q, "language": judgments.lang_of[q], **values} for q, values in report.per_query.items()]
     return {"track": track.name, "name": sub.name, "meta": sub.meta, "row": row, "metrics": metrics,
-            "primary": report["primary"], "languages": languages, "summary": report["summary"],
-            "queries": queries, "significance": significance, "warnings": report["warnings"],
-            "provenance": {**prov, "run_file": report["run"]["path"], "run_file_sha256": report["run"]["sha256"],
-                           "bootstrap": report["provenance"]["bootstrap"]}}
+            "primary": report.primary, "languages": languages, "summary": report.to_dict()["summary"],
+            "queries": queries, "significance": significance, "warnings": list(report.warnings),
+            "provenance": {**prov, "run_file": report.run.path, "run_file_sha256": report.run.sha256,
+                           "bootstrap": report.provenance["bootstrap"]}}

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from clir_bench import __version__
-from clir_bench.io import atomic_dir, sha256_bytes
+from clir_bench.core.files import atomic_dir, sha256_bytes
 
 
 def _tsv(header: tuple[str, ...], rows) -> bytes:
@@ -80,7 +80,7 @@ def checksums(track) -> dict[str, str]:
     """sha256 of the test data, the dev data (where there is one) and the noisy bitext (with its manifest)."""
     sums = {split: digest(render_split(track, split)) for split in ("test", "dev")
             if track.collection.has_split(split)}
-    return {**sums, "bitext": digest(render_bitext(track))}
+    return {**sums, "bitext": track.bitext_sha256()}
 
 
 README = """# {name} (clir-bench track, version {version})

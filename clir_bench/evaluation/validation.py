@@ -14,19 +14,22 @@ scanned by several processes.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
+import numbers
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import le, lt
 from pathlib import Path
 
-from clir_bench.errors import ClirBenchError
-from clir_bench.io import sha256_file
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import is_gzip, open_binary, sha256_file
 
 MAX_LINE = 4096  # characters; a real run line is well under 200
 MAX_SHOWN = 50  # problems of each severity listed in full
+MISORDERED_SHOWN = 3  # queries whose ranks disagree with their scores, listed by line
 BLOCK = 1 << 22
 BATCH = 512  # queries handed to the consumer at a time
 PARALLEL_MIN_BYTES = 32 << 20
@@ -97,18 +100,13 @@ class Scan:
     lines: int = 0
     records: int = 0
     misordered: int = 0  # queries whose ranks disagree with their score order
+    misordered_examples: list = field(default_factory=list)  # (first line, qid) of the first few
     grouped: bool = True
     sha256: str = ""  # of the file as stored (compressed if gzipped)
 
 
 class _Regroup(Exception):
     """A closed query reappeared: rescan keeping every query until the end."""
-
-
-def _open_binary(path: Path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
 
 
 def _blocks(f, start: int, end: int | None, errors: Problems) -> Iterator[tuple[str, int]]:
@@ -288,9 +286,8 @@ class _Scanner:
                 sc = [sc[i] for i in order]
             if any(map(lt, sc, sc[1:])):
                 scan.misordered += 1
-                if scan.misordered <= 3:
-                    scan.warnings.add(first, f"ranks of query {q!r} that disagree with its scores",
-                                      "rank 1 to hold the highest score (scoring uses scores, as trec_eval does)")
+                if len(scan.misordered_examples) < MISORDERED_SHOWN:
+                    scan.misordered_examples.append((first, q))
         if self.consume is not None and (spec.qids is None or q in spec.qids):
             self.batch[q] = qd
             if len(self.batch) >= BATCH:
@@ -323,16 +320,14 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
     path = Path(path)
     try:
         size = path.stat().st_size
-        gz = _open_binary(path)
-        gz.close()
-        is_gzip = isinstance(gz, gzip.GzipFile)
+        gzipped = is_gzip(path)
     except OSError as e:
         raise ClirBenchError(f"cannot read run file {path}: {e.strerror}") from None
     if workers is None:
         workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
     try:
         scan = None
-        if not is_gzip and workers > 1 and size >= PARALLEL_MIN_BYTES:
+        if not gzipped and workers > 1 and size >= PARALLEL_MIN_BYTES:
             scan = _parallel(path, spec, consume, workers, size)
         if scan is None:
             scan = _serial(path, spec, consume, keep_all=False)
@@ -346,15 +341,78 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
     if len(scan.tags) > 1:
         tags = ", ".join(f"{t!r} (line {n})" for t, n in list(scan.tags.items())[:5])
         scan.warnings.add(0, f"{len(scan.tags)} run tags: {tags}", "one tag per run file")
-    if scan.misordered > 3:
-        scan.warnings.add(0, f"{scan.misordered} queries whose ranks disagree with their scores (3 shown)",
-                          "rank order = score order")
+    _misordered_warnings(scan)
+    return scan
+
+
+def _misordered_warnings(scan: Scan) -> None:
+    """At most MISORDERED_SHOWN queries whose ranks disagree with their scores, then their count."""
+    for line, q in scan.misordered_examples[:MISORDERED_SHOWN]:
+        scan.warnings.add(line, f"ranks of query {q!r} that disagree with its scores",
+                          "rank 1 to hold the highest score (scoring uses scores, as trec_eval does)")
+    if scan.misordered > MISORDERED_SHOWN:
+        scan.warnings.add(0, f"{scan.misordered} queries whose ranks disagree with their scores "
+                             f"({MISORDERED_SHOWN} shown)", "rank order = score order")
+
+
+MAPPING = "<mapping>"  # how an in-memory run is named in problems and reports
+
+
+def scan_mapping(run: Mapping, spec: RunSpec, *, consume: Callable | None = None) -> Scan:
+    """Validate an in-memory run {qid: {docid: score}} by the rules of `scan_run` (no line numbers,
+    ranks or tags: a mapping has none); hand each query's documents to `consume` in batches."""
+    scan = Scan()
+    errors = scan.errors
+    digest = hashlib.sha256()
+    batch: dict[str, dict] = {}
+    for q in sorted(run, key=str):
+        docs = run[q]
+        if not isinstance(q, str) or not q or q != q.strip() or len(q.split()) != 1:
+            errors.add(0, f"query id {_clip(repr(q))}", "a query id string without whitespace")
+            continue
+        if not isinstance(docs, Mapping):
+            errors.add(0, f"{type(docs).__name__} for query {_clip(q)!r}", "a mapping {docid: score}")
+            continue
+        if spec.qids is not None and q not in spec.qids:
+            (errors if spec.strict_qids else scan.warnings).add(0, f"query id {_clip(q)!r}", spec.expected_qids)
+        scan.qids.append(q)
+        docset = spec.docs_of.get(q) if spec.docs_of is not None else None
+        scores = {}
+        for d in sorted(docs, key=str):
+            x = docs[d]
+            if not isinstance(d, str) or not d or len(d.split()) != 1 or d != d.strip():
+                errors.add(0, f"document id {_clip(repr(d))} for query {_clip(q)!r}",
+                           "a document id string without whitespace")
+            elif isinstance(x, bool) or not isinstance(x, numbers.Real):
+                errors.add(0, f"score {_clip(repr(x))} for query {_clip(q)!r} document {_clip(d)!r}", "a number")
+            elif not -_INF < float(x) < _INF:
+                errors.add(0, f"score {x!r} for query {_clip(q)!r} document {_clip(d)!r}", "a finite number")
+            elif docset is not None and d not in docset:
+                errors.add(0, f"document {_clip(d)!r} for query {_clip(q)!r}", "a document of the collection")
+            else:
+                scores[d] = float(x)
+                digest.update(f"{q}\t{d}\t{float(x)!r}\n".encode())
+        if len(scores) > spec.max_docs:
+            errors.add(0, f"{len(scores):,} documents for query {q!r}",
+                       f"at most {spec.max_docs:,} per query (keep the top {spec.max_docs:,})")
+        scan.records += len(scores)
+        if consume is not None and (spec.qids is None or q in spec.qids):
+            batch[q] = scores
+            if len(batch) >= BATCH:
+                scan.results.update(consume(batch))
+                batch = {}
+    if batch and consume is not None:
+        scan.results.update(consume(batch))
+    scan.lines = scan.records
+    scan.sha256 = digest.hexdigest()
+    if scan.records == 0 and errors.total == 0:
+        errors.add(0, "no documents (an empty run)", "a mapping {qid: {docid: score}}")
     return scan
 
 
 def _serial(path: Path, spec: RunSpec, consume, keep_all: bool) -> Scan:
     try:
-        with _open_binary(path) as f:
+        with open_binary(path) as f:
             return _Scanner(spec, consume, keep_all).run(f)
     except _Regroup:
         scan = _serial(path, spec, consume, keep_all=True)
@@ -431,6 +489,7 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
             merged.tags.setdefault(tag, line + offset)
         merged.records += part.records
         merged.misordered += part.misordered
+        merged.misordered_examples += [(line + offset, q) for line, q in part.misordered_examples]
         offset += part.lines
     merged.lines = offset
     merged.sha256 = digest

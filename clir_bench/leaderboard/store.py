@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import gzip
-import hashlib
 import json
 import re
 import shutil
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clir_bench import __version__
-from clir_bench.errors import ClirBenchError
-from clir_bench.io import atomic_dir, write_text_atomic
-from clir_bench.registry import did_you_mean
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import atomic_dir, content_sha256, is_gzip, write_text_atomic
+from clir_bench.core.registry import did_you_mean
+from clir_bench.evaluation.report import ScoreReport
 
 METADATA = "metadata.json"
 RUN_FILES = ("run.trec", "run.trec.gz")
@@ -65,21 +65,6 @@ def check_slug(name: str, what: str = "name") -> str:
             f"{what} {str(name)[:80]!r} is not a safe slug: expected 1-64 lowercase letters, digits, '-' or '_', "
             f"starting and ending with a letter or digit; try {suggestion!r}")
     return name
-
-
-def content_sha256(path: Path) -> str:
-    """sha256 of a run's content: the same run plain or gzipped has the same checksum."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-        raw.seek(0)
-        f = gzip.GzipFile(fileobj=raw) if gz else raw
-        try:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        except (OSError, EOFError) as e:
-            raise ClirBenchError(f"cannot read run file {path}: {e}") from None
-    return digest.hexdigest()
 
 
 def check_metadata(meta, where: str) -> dict:
@@ -156,7 +141,7 @@ def read(folder: Path, root: Path) -> Submission:
 
 def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
     """Every submission under ROOT, and every entry that is not one, with the reason."""
-    from clir_bench.tracks import builtin
+    from clir_bench.tracks.track import builtin
 
     root = Path(root)
     if not root.is_dir():
@@ -192,10 +177,10 @@ def store(*, root: Path, meta: dict, run: Path, compress: bool = False, replace:
     if not TRACK_DIR.fullmatch(meta["track"]):
         raise ClirBenchError(f"track name {meta['track'][:80]!r} cannot name a folder of the store")
     folder = Path(root) / meta["track"] / check_slug(meta["name"])
-    gz = compress or _is_gzip(run)
+    gz = compress or is_gzip(run)
     with atomic_dir(folder, force=replace) as tmp:
         target = tmp / RUN_FILES[gz]
-        if compress and not _is_gzip(run):
+        if compress and not is_gzip(run):
             with open(run, "rb") as src, open(target, "wb") as raw, \
                     gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
@@ -224,9 +209,10 @@ def conflicts(*, root: Path, meta: dict, sha256: str) -> list[str]:
 
 
 def submit(*, run: Path, track, name: str, root: Path, team: str = "", description: str = "", url: str = "",
-           produced_by: str = "participant", resamples: int = 10_000) -> tuple[Submission, dict]:
+           produced_by: str = "participant", resamples: int = 10_000) -> tuple[Submission, ScoreReport]:
     """Validate and score RUN against TRACK, refuse duplicates, then store it. Returns it and its report."""
-    from clir_bench.scoring import from_track, score_run
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.evaluation.scoring import score_run
 
     if not is_builtin(track):
         raise ClirBenchError(f"track {track.name!r} ({track.path}) is not a built-in track; the store and the "
@@ -244,14 +230,9 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
 
 def is_builtin(track) -> bool:
     """A built-in track, or a copy of one's TOML: the leaderboard can only score against those."""
-    from clir_bench.tracks import builtin
+    from clir_bench.tracks.track import builtin
 
     return track.name in builtin() and builtin().get(track.name).source == track.source
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == b"\x1f\x8b"
 
 
 def record_reference(*, root: Path, track, name: str, run: Path, description: str, info: dict) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clir_bench.registry import Registry
+from clir_bench.core.registry import Registry
 
 
 @dataclass(frozen=True)

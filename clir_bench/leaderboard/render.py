@@ -1,4 +1,4 @@
-"""`clir-bench leaderboard build|serve`: render the board as a static site, and serve it locally.
+"""`clir-bench leaderboard build`: render the board as a static site.
 
 Jinja2 with autoescaping everywhere (HTML and the inline SVG charts); names are slugs, so
 every written path is OUT/<fixed part>/<track>/<slug>/..., and each is checked to stay
@@ -13,14 +13,13 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-from clir_bench import charts
-from clir_bench.board import Board, Cache, collect
-from clir_bench.errors import ClirBenchError
-from clir_bench.io import atomic_dir
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import atomic_dir
+from clir_bench.leaderboard import charts
+from clir_bench.leaderboard.data import Board, Cache, collect
 
 MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
@@ -31,7 +30,7 @@ MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
 def _env():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=PackageLoader("clir_bench", "templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("clir_bench.leaderboard", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["num"] = _num
@@ -132,7 +131,7 @@ def render(board: Board, w: Writer) -> None:
     from importlib import resources
 
     for name in STATIC:
-        w.text(f"static/{name}", resources.files("clir_bench").joinpath("static", name).read_text("utf-8"))
+        w.text(f"static/{name}", resources.files("clir_bench.leaderboard").joinpath("static", name).read_text("utf-8"))
     common = {"provenance": board.provenance, "tracks": board.tracks}
     downloads = {}
     for t in board.tracks:
@@ -203,25 +202,3 @@ def build(*, submissions: Path, out: Path, resamples: int = 10_000,
         w.text(MARKER, json.dumps(board.provenance) + "\n")
     return {"tracks": len(board.tracks), "submissions": len(board.pages), "invalid": len(board.invalid),
             "files": w.count, "cache_hits": cache.hits, "scored": cache.misses}
-
-
-def serve(*, folder: Path, port: int, host: str = "127.0.0.1", log: Callable[[str], None] = print) -> None:
-    """Serve a built site on localhost until interrupted."""
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    folder = Path(folder)
-    if not (folder / MARKER).is_file():
-        raise ClirBenchError(f"{folder} holds no built leaderboard; run `clir-bench leaderboard build --out {folder}`")
-
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, fmt, *args):  # one quiet line per request
-            log(f"{self.address_string()} {fmt % args}")
-
-    try:
-        server = ThreadingHTTPServer((host, port), functools.partial(Handler, directory=os.fspath(folder)))
-    except OSError as e:
-        raise ClirBenchError(f"cannot listen on {host}:{port}: {e.strerror}; choose another --port") from None
-    log(f"serving {folder} at http://{host}:{server.server_port}/ (Ctrl-C stops)")
-    with server:
-        server.serve_forever()

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from clir_bench import udhr
-from clir_bench.errors import ClirBenchError
-from clir_bench.registry import Registry
-from clir_bench.rng import ranked
-from clir_bench.schema import Where, check_keys, expect
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import open_text
+from clir_bench.core.registry import Registry
+from clir_bench.core.rng import ranked
+from clir_bench.core.schema import Where, check_keys, expect
+from clir_bench.sources import udhr
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,9 @@ OPUS = ("parallel text for {lang}-English, e.g. from OPUS (https://opus.nlpl.eu:
 
 
 def _open_text(path: Path):
-    import gzip
-
     if not path.is_file():
         raise ClirBenchError(f"bitext file {path} is missing; get {OPUS.format(lang='LANG')} there")
-    return gzip.open(path, "rt", encoding="utf-8-sig") if path.name.endswith(".gz") else \
-        open(path, encoding="utf-8-sig")
+    return open_text(path)
 
 
 @dataclass(frozen=True)

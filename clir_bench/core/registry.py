@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from clir_bench.errors import ClirBenchError
+from clir_bench.core.errors import ClirBenchError
 
 T = TypeVar("T")
 

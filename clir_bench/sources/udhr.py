@@ -15,10 +15,10 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-from clir_bench.collection import SOURCES, PairData
-from clir_bench.errors import ClirBenchError
-from clir_bench.languages import LANGUAGES
-from clir_bench.schema import Where, check_keys
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.languages import LANGUAGES
+from clir_bench.core.schema import Where, check_keys
+from clir_bench.sources.base import SOURCES, PairData
 
 UNITS = range(31)
 FOLDS = (0, 1, 2)

@@ -2,7 +2,7 @@
 
 bm25s (Lù 2024) scores eagerly from token lists held in memory and builds its sparse matrix
 through COO: about 30 bytes a posting at its peak, more than the text. Here documents stream
-twice from their store (clir_bench.docstore): pass 1 counts document frequencies and
+twice from their store (clir_bench.sources.documents): pass 1 counts document frequencies and
 lengths, pass 2 writes each posting straight into its term's slot (a counting sort), so the
 index is exactly docid int32 + tf uint8 per posting (5 bytes), term-major, docids ascending.
 BM25 is computed at query time with bm25s's defaults and formula (method "lucene"):
@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from clir_bench.docstore import doc_batches
+from clir_bench.sources.documents import doc_batches
 
 BATCH = 2048
 
 
 @dataclass
-class TermIndex:
+class InvertedIndex:
     vocab: dict[str, int]
     indptr: np.ndarray  # int64, len(vocab) + 1: term t's postings are [indptr[t], indptr[t + 1])
     docs: np.ndarray  # int32 document numbers
@@ -80,7 +80,7 @@ class TermIndex:
         os.replace(tmp, folder)
 
     @classmethod
-    def load(cls, folder: Path) -> TermIndex:
+    def load(cls, folder: Path) -> InvertedIndex:
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indptr", "docs", "tf", "lengths")}
         vocab = json.loads((folder / "vocab.json").read_text("utf-8"))
         ids = (folder / "ids.txt").read_text("utf-8").split("\n")
@@ -102,7 +102,7 @@ def _term_doc_pairs(batch: list[list[str]], vocab: dict[str, int], grow: bool) -
     return keys // len(batch), keys % len(batch), counts
 
 
-def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int], None] | None = None) -> TermIndex:
+def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int], None] | None = None) -> InvertedIndex:
     """Two streaming passes over `docs` (a Mapping or a FileDocs): count, then place postings.
 
     `progress(n)` gets the documents read so far over both passes (2N at the end)."""
@@ -142,22 +142,22 @@ def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int]
             progress(len(ids) + start)
     if start != len(ids):
         raise RuntimeError("the documents changed between the two passes of indexing")
-    return TermIndex(vocab, indptr, postings_docs, postings_tf,
+    return InvertedIndex(vocab, indptr, postings_docs, postings_tf,
                      np.concatenate(lengths) if lengths else np.zeros(0, np.int32), ids)
 
 
-def cached(docs, analyse, analyser_name: str, cache: Path | None, progress=None) -> TermIndex:
+def cached(docs, analyse, analyser_name: str, cache: Path | None, progress=None) -> InvertedIndex:
     """`build`, saved under CACHE/index/KEY for documents on disk (KEY: their fingerprint, the analyser)."""
     if cache is None or not hasattr(docs, "fingerprint"):
         return build(docs, analyse, progress=progress)
     key = hashlib.sha256(f"{docs.fingerprint()}|{analyser_name}".encode()).hexdigest()[:16]
     folder = Path(cache) / "index" / key
     if (folder / "ids.txt").is_file():
-        return TermIndex.load(folder)
+        return InvertedIndex.load(folder)
     index = build(docs, analyse, progress=progress)
     folder.parent.mkdir(parents=True, exist_ok=True)
     index.save(folder)
-    return TermIndex.load(folder)
+    return InvertedIndex.load(folder)
 
 
 def top(scores: np.ndarray, ids: list[str], depth: int) -> dict[str, float]:

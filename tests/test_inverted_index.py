@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from clir_baselines.index import TermIndex, build, cached, top
+from clir_baselines.inverted_index import InvertedIndex, build, cached, top
 from clir_baselines.lexical import _english_stemmer, tokenize
-from clir_bench.docstore import FileDocs
-from clir_bench.tracks import get_track
+from clir_bench.sources.documents import FileDocs
+from clir_bench.tracks.track import get_track
 
 
 def test_bm25_equals_bm25s_on_the_embedded_collection():
@@ -30,7 +30,7 @@ def test_postings_are_exact_and_survive_the_disk(tmp_path):
     rows = [f"d{i}\t" + " ".join(["a"] * (i % 3 + 1) + ["b"] * (i % 2) + [f"t{i % 5}"]) for i in range(5000)]
     path.write_text("\n".join(rows) + "\n")
     index = cached(FileDocs(path), tokenize, "lower", tmp_path / "cache")
-    assert isinstance(index, TermIndex) and index.n == 5000 and (tmp_path / "cache" / "index").is_dir()
+    assert isinstance(index, InvertedIndex) and index.n == 5000 and (tmp_path / "cache" / "index").is_dir()
     docs, tf = index.postings("a")
     assert docs.tolist() == list(range(5000)) and tf.tolist() == [i % 3 + 1 for i in range(5000)]
     docs, tf = index.postings("b")

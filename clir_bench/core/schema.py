@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clir_bench.errors import ClirBenchError
-from clir_bench.registry import did_you_mean
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.registry import did_you_mean
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,49 @@
-"""Atomic writes and checksums: a crash never leaves a half-written file or folder."""
+"""Files: one gzip-aware opener, checksums, and atomic writes (a crash never leaves a
+half-written file or folder)."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
+import io
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from clir_bench.errors import ClirBenchError
+from clir_bench.core.errors import ClirBenchError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with gzip's magic bytes (whatever its name)."""
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def open_binary(path: Path):
+    """The file's bytes, decompressed where it is gzipped (sniffed from its content, not its name)."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def open_text(path: Path, *, errors: str = "strict"):
+    """The file as UTF-8 text (a BOM dropped), decompressed where it is gzipped."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors=errors)
+
+
+def content_sha256(path: Path) -> str:
+    """sha256 of a file's content: the same bytes plain or gzipped have the same checksum."""
+    digest = hashlib.sha256()
+    try:
+        with open_binary(path) as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except (OSError, EOFError) as e:
+        raise ClirBenchError(f"cannot read {path}: {e}") from None
+    return digest.hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -12,10 +12,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from clir_bench.bitext import Pair
-from clir_bench.errors import ClirBenchError
-from clir_bench.registry import Registry
-from clir_bench.rng import HashRng, ranked
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.registry import Registry
+from clir_bench.core.rng import HashRng, ranked
+from clir_bench.tracks.bitext import Pair
 
 Bitext = dict[str, list[Pair]]
 

@@ -1,0 +1,69 @@
+"""The Python API: load a track, score a run (a file or a mapping held in memory).
+
+    import clir_bench
+    track = clir_bench.load_track("noise-0.3")
+    report = clir_bench.score({"sw-0101": {"udhr-0101": 2.0}}, track=track)
+    print(report.summary.by_metric["map"].gap, report.to_dict()["languages"]["sw"])
+
+`score` validates by the same rules as `clir-bench score` and returns the same report
+(`ScoreReport.to_dict()` is the document `clir-bench score --json` writes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.evaluation.judgments import Judgments, from_qrels, from_qrels_mapping, from_track
+from clir_bench.evaluation.report import ScoreReport
+from clir_bench.evaluation.scoring import score_run
+from clir_bench.tracks.track import Track, get_track
+
+Run = Mapping[str, Mapping[str, float]]
+
+
+def load_track(name_or_path: str | Path) -> Track:
+    """A built-in track by name (`noise-0.3`), or a track TOML file by path."""
+    return get_track(str(name_or_path))
+
+
+def judgments(*, run: Run | Path | str | None = None, track: Track | str | Path | None = None,
+              qrels: Mapping | Path | str | None = None, metrics: Sequence[str] | None = None
+              ) -> tuple[Judgments, str | None]:
+    """What to score against: a track, a qrels file or mapping, or else the built-in track whose
+    queries the run holds. Returns the judgments and, when the track was recognised, a note saying so."""
+    from clir_bench.tracks.detect import detect_track, sample_qids
+
+    if track is not None and qrels is not None:
+        raise ClirBenchError("pass a track or qrels, not both")
+    note = None
+    if isinstance(qrels, Mapping):
+        j = from_qrels_mapping({str(q): dict(d) for q, d in qrels.items()})
+    elif qrels is not None:
+        j = from_qrels(Path(qrels))
+    elif track is not None:
+        j = from_track(track if isinstance(track, Track) else load_track(track))
+    elif run is None:
+        raise ClirBenchError("pass a track or qrels to score against")
+    else:
+        if isinstance(run, Mapping):
+            found, twins = detect_track({str(q) for q in run}, "the run")
+        else:
+            if not Path(run).is_file():
+                raise ClirBenchError(f"run file {run} does not exist")
+            found, twins = detect_track(sample_qids(Path(run)), str(run))
+        same = f" (same test data as {', '.join(twins)})" if twins else ""
+        note = f"recognised the queries of track {found.name}{same}; pass a track to choose"
+        j = from_track(found)
+    return (j.with_metrics(metrics) if metrics else j), note
+
+
+def score(run: Run | Path | str, *, track: Track | str | Path | None = None, qrels: Mapping | Path | str | None = None,
+          metrics: Sequence[str] | None = None, resamples: int = 10_000, seed: int = 0) -> ScoreReport:
+    """Validate and score `run` (a TREC file path, or {qid: {docid: score}}) against a track
+    (name, path or Track), qrels (a file or {qid: {docid: grade}}), or the track its queries
+    belong to. `metrics` overrides the track's (the first is primary). Raises ClirBenchError
+    (InvalidRun, with every problem) for a run that fails validation."""
+    j, _ = judgments(run=run, track=track, qrels=qrels, metrics=metrics)
+    return score_run(run if isinstance(run, Mapping) else Path(run), j, resamples=resamples, seed=seed)

@@ -1,0 +1,72 @@
+"""Judgments: what a run is checked and scored against, from a track or from a bare qrels file.
+
+A track gives qrels, each query's language and resource class, the documents each query may
+rank, the metrics and provenance; a qrels file gives only qrels (languages from `LANG-`
+prefixes of the qids, no classes, so no gap). Tracks are read through their public
+attributes, so this module never imports the tracks package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clir_bench.evaluation.metrics import DEFAULT_METRICS, Metric, metric
+from clir_bench.evaluation.qrels import qrels_sha256, read_qrels
+from clir_bench.evaluation.validation import RunSpec
+
+
+@dataclass(frozen=True)
+class Judgments:
+    qrels: dict[str, dict[str, int]]
+    lang_of: dict[str, str]  # qid -> language
+    classes: dict[str, str]  # language -> "high" | "low"; empty without a track
+    spec: RunSpec
+    metrics: tuple[Metric, ...]
+    source: str  # what was used, in words
+    provenance: dict = field(default_factory=dict)
+
+    def with_metrics(self, names) -> Judgments:
+        """The same judgments scored on other metrics (the first is primary)."""
+        from dataclasses import replace
+
+        return replace(self, metrics=tuple(dict.fromkeys(metric(n) for n in names)))
+
+
+def from_track(track) -> Judgments:
+    """The test split of `track`: every query must be the track's, every document its collection's."""
+    data = track.data("test")
+    qrels, lang_of, docs_of = {}, {}, {}
+    for lang, pair in data.items():
+        docset = pair.docs.ids() if hasattr(pair.docs, "ids") else frozenset(pair.docs)
+        for q in pair.queries:
+            lang_of[q] = lang
+            docs_of[q] = docset
+        for q, judged in pair.qrels.items():
+            qrels[q] = judged
+            lang_of.setdefault(q, lang)
+    example = next(iter(lang_of), "")
+    spec = RunSpec(qids=frozenset(lang_of), strict_qids=True, docs_of=docs_of, max_docs=track.max_docs_per_query,
+                   expected_qids=f"a query of track {track.name} (like {example!r})")
+    provenance = {"track": track.name, "track_version": track.version, "track_file": track.path,
+                  "collection": track.collection.describe(), "qrels_sha256": qrels_sha256(qrels),
+                  "bitext_sha256": track.bitext_sha256(), "noise": track.noise.describe(), "seed": track.seed}
+    return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics, f"track {track.name}", provenance)
+
+
+def from_qrels(path: Path, metrics=DEFAULT_METRICS) -> Judgments:
+    """Judgments from a bare qrels file: languages from `LANG-` qid prefixes, no classes, no gap."""
+    qrels = read_qrels(path)
+    return from_qrels_mapping(qrels, metrics=metrics, source=f"qrels {path}",
+                              provenance={"qrels_file": str(path)})
+
+
+def from_qrels_mapping(qrels: dict[str, dict[str, int]], *, metrics=DEFAULT_METRICS, source: str = "qrels (mapping)",
+                       provenance: dict | None = None) -> Judgments:
+    """Judgments from qrels held in memory ({qid: {docid: grade}}), as `from_qrels`."""
+    prefixed = all("-" in q for q in qrels)
+    lang_of = {q: q.split("-", 1)[0] if prefixed else "all" for q in qrels}
+    spec = RunSpec(qids=frozenset(qrels), strict_qids=False, docs_of=None,
+                   expected_qids="a judged query (trec_eval ignores it)")
+    return Judgments(qrels, lang_of, {}, spec, tuple(dict.fromkeys(metric(m) for m in metrics)), source,
+                     {**(provenance or {}), "qrels_sha256": qrels_sha256(qrels)})
