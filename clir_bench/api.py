@@ -2,7 +2,7 @@
 
     import clir_bench
     track = clir_bench.load_track("noise-0.3")
-    report = clir_bench.score({"sw-0101": {"udhr-0101": 2.0}}, track=track)
+    report = clir_bench.score({"sw-0101": {"udhr-0101": 2.0, "udhr-0401": 1.0}}, track=track)
     print(report.summary.by_metric["map"].gap, report.to_dict()["languages"]["sw"])
 
 `score` validates by the same rules as `clir-bench score` and returns the same report

@@ -97,3 +97,33 @@ def test_slug_suggests_a_fix():
     with pytest.raises(ClirBenchError, match="try 'my-system-2'"):
         check_slug("My System 2!")
     assert check_slug("optical-sinkhorn_v2") == "optical-sinkhorn_v2"
+
+
+def _reference_run(path, scores):
+    path.write_text("".join(f"sw-0101 Q0 {d} {r} {s:.9g} ref\n" for r, (d, s) in enumerate(scores, 1)))
+    return path
+
+
+def test_a_rerun_within_tolerance_leaves_the_reference_record_alone(tmp_path):
+    from clir_bench.leaderboard.store import SCORE_RTOL, record_reference, same_run
+
+    track = get_track("noise-0.3")
+    root = tmp_path / "subs"
+    first = _reference_run(tmp_path / "a.trec", [("udhr-0101", 0.86083746), ("udhr-0102", 0.5)])
+    said = record_reference(root=root, track=track, name="encoder-zs", run=first, description="d", info={"seconds": 1})
+    assert said.startswith("recorded as")
+    folder = root / "noise-0.3" / "encoder-zs"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    # another machine: the 7th digit differs (as measured between machines), seconds differ
+    rerun = _reference_run(tmp_path / "b.trec", [("udhr-0101", 0.86083734), ("udhr-0102", 0.50000004)])
+    assert same_run(first, rerun) and not first.read_bytes() == rerun.read_bytes()
+    said = record_reference(root=root, track=track, name="encoder-zs", run=rerun, description="d", info={"seconds": 9})
+    assert said.startswith("unchanged: the run equals the recorded"), said
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+    # beyond the tolerance, or other documents: a different run, recorded
+    changed = _reference_run(tmp_path / "c.trec", [("udhr-0101", 0.86083746 + 20 * SCORE_RTOL), ("udhr-0102", 0.5)])
+    other_docs = _reference_run(tmp_path / "d.trec", [("udhr-0101", 0.86083746), ("udhr-0103", 0.5)])
+    assert not same_run(first, changed) and not same_run(first, other_docs)
+    said = record_reference(root=root, track=track, name="encoder-zs", run=changed, description="d", info={})
+    assert said.startswith("recorded as")
+    assert gzip.decompress((folder / "run.trec.gz").read_bytes()) == changed.read_bytes()

@@ -235,6 +235,38 @@ def is_builtin(track) -> bool:
     return track.name in builtin() and builtin().get(track.name).source == track.source
 
 
+SCORE_RTOL = 1e-5  # reference runs that differ by less are the same run (see `same_run`)
+
+
+def same_run(a: Path, b: Path, *, rtol: float = SCORE_RTOL) -> bool:
+    """Two run files hold the same run: the same queries, the same documents for each, and every
+    score equal within `rtol` relative (of max(1, |score|)).
+
+    A rerun of a reference system on another machine or thread schedule reorders float32 sums
+    (BLAS kernels, thread splits): cosine scores then differ in the 7th digit (1e-7 measured).
+    1e-5 is a hundred times that and far below any difference a score reports to three
+    decimals; with the same documents per query, rankings can differ only between documents
+    whose scores lie within the tolerance of each other.
+    """
+    from clir_bench.evaluation.validation import RunSpec, scan_run
+
+    def read(path: Path) -> dict | None:
+        scan = scan_run(path, RunSpec(qids=None, docs_of=None, max_docs=1 << 62), consume=lambda batch: batch,
+                        workers=1)
+        return None if scan.errors.total else scan.results
+
+    x, y = read(a), read(b)
+    if x is None or y is None or x.keys() != y.keys():
+        return False
+    for q, docs in x.items():
+        other = y[q]
+        if docs.keys() != other.keys():
+            return False
+        if any(abs(s - other[d]) > rtol * max(1.0, abs(s), abs(other[d])) for d, s in docs.items()):
+            return False
+    return True
+
+
 def record_reference(*, root: Path, track, name: str, run: Path, description: str, info: dict) -> str:
     """Record a harness run as reference submission TRACK/NAME (replacing the harness's previous one,
     unless the run is the same). Returns what happened, in words; a participant's submission of
@@ -248,8 +280,12 @@ def record_reference(*, root: Path, track, name: str, run: Path, description: st
             earlier = read(folder, Path(root))
             if earlier.meta["produced_by"] != "harness":
                 return f"not recorded: {track.name}/{name} is a participant's submission"
-            if content_sha256(earlier.run) == sha and earlier.meta["track_version"] == track.version:
-                return f"unchanged: the run is identical to the recorded {folder}"  # the tree stays clean
+            if earlier.meta["track_version"] == track.version:
+                if content_sha256(earlier.run) == sha:
+                    return f"unchanged: the run is identical to the recorded {folder}"  # the tree stays clean
+                if same_run(earlier.run, run):
+                    return (f"unchanged: the run equals the recorded {folder} (same documents per query, scores "
+                            f"within {SCORE_RTOL:g} relative)")
         except ClirBenchError:
             pass  # a broken earlier record is replaced
     local = {"student", "cached"}  # facts of this machine's cache, not of the system
