@@ -25,6 +25,7 @@ import numpy as np
 from clir_bench.sources.documents import doc_batches
 
 BATCH = 2048
+K1, B = 1.5, 0.75  # bm25s's defaults; PSQ uses the same
 
 
 @dataclass
@@ -51,7 +52,7 @@ class InvertedIndex:
         t = self.vocab.get(term)
         return 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
 
-    def bm25(self, tokens: Iterable[str], *, k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+    def bm25(self, tokens: Iterable[str], *, k1: float = K1, b: float = B) -> np.ndarray:
         """BM25 (Lucene variant, as bm25s) of every document for one query's tokens."""
         scores = np.zeros(self.n, dtype=np.float32)
         if not self.n:

@@ -4,7 +4,6 @@ translation table learned from the track's own noisy bitext (Brown et al. 1993).
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -90,16 +89,15 @@ class PSQSystem:
     """PSQ: each query term f stands for document-language terms e with weight t(e | f) from IBM
     Model 1 on the track's (noisy) bitext; BM25 over expected term and document frequencies,
     tf'(f, d) = sum_e t(e|f) tf(e, d), df'(f) = sum_e t(e|f) df(e) (Darwish & Oard 2003).
-    Translations below 0.01 or beyond the top 10 are pruned and the rest renormalised. With
+    Translations below 0.01 or beyond the top 10 are pruned and the rest renormalised. BM25's
+    own parameters and formula (`psq_scores`): with an identity table PSQ is BM25. With
     English queries (CIRAL, WikiCLIR) the table is learnt the other way, t(f | e)."""
 
     name = "psq"
     description = "PSQ with an IBM Model 1 table from the track's noisy bitext, BM25 weights"
-    k1, b, top, floor = 1.2, 0.75, 10, 0.01
+    top, floor = 10, 0.01
 
     def run(self, track, ctx: Context) -> SystemResult:
-        import numpy as np
-
         from clir_baselines.inverted_index import cached, top
 
         query_analyser, doc_analyser, analyser = analysers(track)
@@ -112,24 +110,9 @@ class PSQSystem:
             table = ibm1(sides)
             with counting(f"PSQ: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
                 index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
-            n = index.n
-            lengths = np.asarray(index.lengths, dtype=np.float64)
-            norm = self.k1 * (1 - self.b + self.b * lengths / (lengths.mean() if n else 1.0))
             for qid, text in pair.queries.items():
-                scores = np.zeros(n)
-                for f in query_analyser(text):
-                    translations = self._translations(table.get(f), f, doc_analyser)
-                    dff = sum(p * index.df(e) for e, p in translations.items())
-                    if dff <= 0:
-                        continue
-                    idf = math.log(1 + (n - dff + 0.5) / (dff + 0.5))
-                    tf = np.zeros(n)
-                    for e, p in translations.items():
-                        docs, counts = index.postings(e)
-                        tf[docs] += p * counts
-                    hit = tf > 0
-                    scores[hit] += idf * tf[hit] * (self.k1 + 1) / (tf[hit] + norm[hit])
-                run[qid] = top(scores, index.ids, track.max_docs_per_query)
+                translations = [self._translations(table.get(f), f, doc_analyser) for f in query_analyser(text)]
+                run[qid] = top(psq_scores(index, translations), index.ids, track.max_docs_per_query)
         return SystemResult(run)
 
     def _translations(self, row, f, doc_analyser) -> dict[str, float]:
@@ -139,3 +122,30 @@ class PSQSystem:
         kept = sorted(((p, e) for e, p in row.items() if p >= self.floor), reverse=True)[: self.top]
         total = sum(p for p, _ in kept) or 1.0
         return {e: p / total for p, e in kept}
+
+
+def psq_scores(index, translations: list[dict[str, float]], *, k1: float | None = None, b: float | None = None):
+    """PSQ-BM25 of every document: one {english term: t(e|f)} per query term, BM25 (as
+    `InvertedIndex.bm25`, float32) over tf'(f, d) = sum_e t(e|f) tf(e, d) and df'(f) = sum_e t(e|f) df(e)."""
+    import numpy as np
+
+    from clir_baselines.inverted_index import K1, B
+
+    k1, b = (K1 if k1 is None else k1), (B if b is None else b)
+    scores = np.zeros(index.n, dtype=np.float32)
+    if not index.n:
+        return scores
+    norm = np.float32(k1) * (np.float32(1 - b) + np.float32(b) * index.lengths.astype(np.float32)
+                             / np.float32(index.lengths.mean()))
+    for row in translations:
+        dff = sum(p * index.df(e) for e, p in row.items())
+        if dff <= 0:
+            continue
+        idf = np.float32(np.log(1 + (index.n - dff + 0.5) / (dff + 0.5)))
+        tf = np.zeros(index.n, dtype=np.float32)
+        for e, p in row.items():
+            docs, counts = index.postings(e)
+            tf[docs] += np.float32(p) * counts.astype(np.float32)
+        hit = tf > 0
+        scores[hit] += idf * (tf[hit] / (tf[hit] + norm[hit]))
+    return scores

@@ -295,7 +295,7 @@ def run(
     track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")] = "noise-0.3",
     systems: Annotated[Optional[str], typer.Option(help="Comma-separated systems (default: all reference systems).")]
     = None,
-    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    device: Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda.")] = "auto",
     encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
     mt_model: Annotated[Optional[str], typer.Option("--mt-model", help="Seq2seq MT model (name or folder).")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Runs and reports (default build/run/TRACK).")]
@@ -313,7 +313,7 @@ def run(
 
     t = get_track(track)
     names = parse_systems(systems)
-    check_device(device)
+    device = check_device(device)
     ctx = Context(device=device, encoder=encoder, mt_model=mt_model, cache=cache_dir(), seed=seed,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
     results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
@@ -355,7 +355,8 @@ def _systems_table(results: dict, track):
 def encode(
     track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
     encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
-    device: Annotated[str, typer.Option(help="cpu or cuda (under torchrun: one GPU per process).")] = "cpu",
+    device: Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda (under torchrun: one GPU "
+                                             "per process).")] = "auto",
     split: Annotated[str, typer.Option(help="test or dev.")] = "test",
 ) -> None:
     """Encode a track's documents into the cache, resumably (also under `torchrun -m clir_bench encode`)."""
@@ -365,7 +366,7 @@ def encode(
     from clir_bench.tracks.track import get_track
 
     t = get_track(track)
-    check_device(device)
+    device = check_device(device)
     rank, world = distributed_rank()
     if device == "cuda" and world > 1:
         device = f"cuda:{os.environ.get('LOCAL_RANK', rank)}"
@@ -391,7 +392,8 @@ def train(
     = "reference",
     solver: Annotated[str, typer.Option(help="OT solver: sinkhorn, emd, unbalanced, partial.")] = "sinkhorn",
     encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
-    device: Annotated[str, typer.Option(help="cpu or cuda (under torchrun: one GPU per process).")] = "cpu",
+    device: Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda (under torchrun: one GPU "
+                                             "per process).")] = "auto",
     max_steps: Annotated[int, typer.Option(min=1)] = 160,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch, over processes and accumulation.")] = 16,
     grad_accum: Annotated[int, typer.Option(min=1)] = 1,
@@ -410,15 +412,21 @@ def train(
 
     if solver not in SOLVERS:
         raise ClirBenchError(f"unknown solver {solver!r}.{did_you_mean(solver, SOLVERS)} Known: {', '.join(SOLVERS)}")
-    check_device(device)
+    device = check_device(device)
     result = train_on_track(get_track(track), recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
                             use_dev=dev, resume=resume, checkpoint_every=checkpoint_every, solver=solver,
                             max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr, seed=seed,
                             progress=sys.stderr.isatty())
     if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
         return
-    chosen = f"best step {result.best_step} (dev MAP {result.best_dev_map:.4f})" if dev else "no early stopping"
-    out.print(f"trained {result.steps_run} steps; {chosen}; student in {out_dir / 'student'}", highlight=False)
+    out.print(f"{training_summary(result)}; student in {out_dir / 'student'}", highlight=False)
+
+
+def training_summary(result) -> str:
+    """One line on a finished training: steps, and the chosen step where the dev split chose one."""
+    if not result.history:  # --no-dev, or a track without a dev split: nothing was evaluated
+        return f"trained {result.steps_run} steps; no early stopping (no dev evaluation)"
+    return f"trained {result.steps_run} steps; best step {result.best_step} (dev MAP {result.best_dev_map:.4f})"
 
 
 def _fmt(x) -> str:

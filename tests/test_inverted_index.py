@@ -41,3 +41,15 @@ def test_postings_are_exact_and_survive_the_disk(tmp_path):
     assert np.array_equal(again.bm25(["b", "t3"]), index.bm25(["b", "t3"]))
     best = top(index.bm25(["t3"]), index.ids, 7)
     assert len(best) == 7 and all(int(d[1:]) % 5 == 3 for d in best)
+
+
+def test_psq_with_an_identity_table_is_bm25():
+    from clir_baselines.lexical import psq_scores
+
+    stem = _english_stemmer()
+    docs = get_track("noise-0.3").data("test")["sw"].docs
+    index = build(docs, lambda text: stem(tokenize(text)))
+    for text in ("everyone has the right to education", "freedom of movement and residence", "torture"):
+        tokens = stem(tokenize(text))
+        identity = [{t: 1.0} for t in tokens]
+        np.testing.assert_allclose(psq_scores(index, identity), index.bm25(tokens), rtol=1e-6, atol=1e-7)

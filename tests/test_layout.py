@@ -58,3 +58,14 @@ def test_every_module_belongs_to_a_role_and_shadows_no_standard_module():
     assert not names & set(sys.stdlib_module_names), names & set(sys.stdlib_module_names)
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()} == {
         *ALLOWED}
+
+
+def test_reference_systems_use_only_the_public_api_and_the_models():
+    """clir_baselines are plugins like a participant's: they import the plugin interface, the
+    errors, progress display, document streaming and the models, never the harness's internals."""
+    public = ("clir_bench.systems", "clir_bench.api", "clir_bench.core.errors", "clir_bench.core.progress",
+              "clir_bench.sources.documents", "clir_bench.models.")
+    baselines = PACKAGE.parent / "clir_baselines"
+    wrong = [f"{path.name}: {m}" for path in sorted(baselines.glob("*.py")) for m in _imports(path)
+             if not m.startswith(public)]
+    assert not wrong, wrong

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from synthetic_store import make_store, synthetic_run
 
-from clir_bench.evaluation.stats import holm, paired_t
 from clir_bench.leaderboard.store import metadata, store
 from clir_bench.tracks.track import get_track
 
@@ -191,22 +190,6 @@ def test_output_folder_is_checked(cli, tmp_path):
         tmp_path / "empty" / "index.html").read_text()
     code, output = cli("leaderboard", "serve", "--out", tmp_path / "mine")
     assert code == 1 and "holds no built leaderboard" in output
-
-
-def test_holm_and_paired_t():
-    from scipy.stats import ttest_rel
-
-    adjusted = holm([0.01, 0.04, 0.03, None, 0.5])  # 4 tests: 4 x 0.01, 3 x 0.03, max(0.09, 2 x 0.04), 1 x 0.5
-    assert adjusted[3] is None
-    assert [adjusted[i] for i in (0, 2, 1, 4)] == pytest.approx([0.04, 0.09, 0.09, 0.5])
-    rng = __import__("random").Random(3)
-    for n in (2, 5, 14, 98):
-        a, b = [rng.random() for _ in range(n)], [rng.random() for _ in range(n)]
-        ref = ttest_rel(a, b)
-        assert paired_t(a, b)["p"] == pytest.approx(ref.pvalue, rel=1e-9)
-        assert paired_t(a, b)["t"] == pytest.approx(ref.statistic, rel=1e-9)
-    assert paired_t(a, a)["p"] == 1.0 and paired_t([1, 1], [0, 0])["p"] == 0.0
-    assert paired_t([0.5], [0.1])["p"] is None
 
 
 def test_serve(tmp_path):

@@ -11,11 +11,10 @@ from make_ciral import make_ciral
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import is_gzip
-from clir_bench.sources.documents import FileDocs
-from clir_bench.tracks.track import get_track
-
 from clir_bench.pipeline import run_track
+from clir_bench.sources.documents import FileDocs
 from clir_bench.systems import Context
+from clir_bench.tracks.track import get_track
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-
 from clir_bench.pipeline import run_track
 from clir_bench.systems import Context, default_systems, get_system, registry
 from clir_bench.tracks.track import get_track
@@ -170,4 +169,38 @@ def test_cuda_without_a_gpu_is_a_clear_error(cli, tmp_path):
     code, output = cli("run", "--systems", "bm25", "--device", "cuda", "--out", tmp_path / "o", "--no-record")
     assert code == 1 and "no CUDA device" in output and "Traceback" not in output
     code, output = cli("run", "--systems", "bm25", "--device", "tpu", "--out", tmp_path / "o", "--no-record")
-    assert code == 1 and "expected cpu or cuda" in output
+    assert code == 1 and "expected auto, cpu or cuda" in output
+
+
+def test_device_auto_is_the_cpu_without_a_gpu():
+    torch = pytest.importorskip("torch")
+    from clir_bench.models.encoder import check_device
+
+    assert check_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert check_device("cpu") == "cpu"
+
+
+def test_results_carry_the_primary_metric_by_its_name(tmp_path):
+    toml = tmp_path / "ndcg-first.toml"
+    toml.write_text(TINY_TRACK.replace("[collection]", 'metrics = ["ndcg@10", "map"]\n[collection]', 1))
+    track = get_track(str(toml))
+    assert track.primary.name == "ndcg@10"
+    results = run_track(track, systems=["bm25"], ctx=Context(log=lambda *a: None), out=tmp_path / "out",
+                        submissions=None, resamples=200)
+    row = results["systems"]["bm25"]
+    report = json.loads((tmp_path / "out" / "bm25.json").read_text())
+    assert row["primary"] == "ndcg@10"
+    for lang in ("sw", "de"):
+        assert row["languages"][lang]["ndcg@10"] == report["languages"][lang]["mean"]["ndcg@10"]
+        assert "map" not in row["languages"][lang]
+
+
+def test_training_summary_without_a_dev_split_names_no_dev_score():
+    from types import SimpleNamespace
+
+    from clir_bench.cli import training_summary
+
+    line = training_summary(SimpleNamespace(history=[], steps_run=12, best_step=0, best_dev_map=None))
+    assert line == "trained 12 steps; no early stopping (no dev evaluation)" and "inf" not in line
+    line = training_summary(SimpleNamespace(history=[{}], steps_run=40, best_step=20, best_dev_map=0.61234))
+    assert line == "trained 40 steps; best step 20 (dev MAP 0.6123)"

@@ -114,3 +114,18 @@ def test_truncated_gzip_is_a_clear_error(cli, tmp_path, runs):
 def test_missing_run_file(cli, tmp_path):
     code, output = cli("score", tmp_path / "nope.trec", "--track", "noise-0.0")
     assert code == 1 and "nope.trec" in output and "Traceback" not in output
+
+
+def test_parallel_scans_show_at_most_three_misordered_queries(tmp_path, monkeypatch):
+    from clir_bench.evaluation import validation
+
+    path = tmp_path / "misordered.trec"
+    # 40 queries whose rank 1 holds the lowest score
+    path.write_text("".join(f"q{q:03d} Q0 d{d} {d} {d}.0 t\n" for q in range(40) for d in range(1, 4)))
+    monkeypatch.setattr(validation, "PARALLEL_MIN_BYTES", 0)
+    for workers in (1, 2):
+        scan = validation.scan_run(path, validation.RunSpec(qids=None), workers=workers)
+        shown = [w for w in scan.warnings.lines(str(path)) if "that disagree with its scores" in w]
+        assert scan.misordered == 40 and len(shown) == validation.MISORDERED_SHOWN, (workers, shown)
+        assert any("40 queries whose ranks disagree with their scores (3 shown)" in w
+                   for w in scan.warnings.lines(str(path)))

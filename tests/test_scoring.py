@@ -8,7 +8,6 @@ import pytest
 
 from clir_bench.evaluation.judgments import from_qrels, from_track
 from clir_bench.evaluation.scoring import score_run
-from clir_bench.evaluation.stats import bootstrap_ci
 from clir_bench.tracks.track import get_track
 
 
@@ -106,18 +105,6 @@ def test_track_classes_gap_and_relative_gap(tmp_path):
     assert report["summary"]["ci"]["gap"] == [1.0, 1.0]
     assert [lang for lang, row in report["languages"].items() if row["class"] == "low"] == ["sw", "so", "yo", "ha"]
     json.dumps(report, allow_nan=False)
-
-
-def test_bootstrap_matches_scipy_percentile_interval():
-    scipy_stats = pytest.importorskip("scipy.stats")
-    rng = random.Random(3)
-    a = [rng.random() ** 2 for _ in range(60)]
-    b = [rng.random() for _ in range(45)]
-    ours = bootstrap_ci([a, b], lambda ms: ms[0] - ms[1], resamples=20000, seed=1)
-    ref = scipy_stats.bootstrap((a, b), lambda x, y, axis: x.mean(axis) - y.mean(axis), n_resamples=20000,
-                                method="percentile", random_state=2).confidence_interval
-    assert ours[0] == pytest.approx(ref.low, abs=0.01)
-    assert ours[1] == pytest.approx(ref.high, abs=0.01)
 
 
 def test_score_cli_json_output_and_detection(cli, runs, tmp_path):

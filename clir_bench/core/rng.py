@@ -35,12 +35,6 @@ class HashRng:
             if x < limit:
                 return x % n
 
-    def shuffle(self, items: list) -> None:
-        """Fisher-Yates, in place."""
-        for i in range(len(items) - 1, 0, -1):
-            j = self.randbelow(i + 1)
-            items[i], items[j] = items[j], items[i]
-
 
 def ranked(ids, *key: object) -> list:
     """`ids` ordered by sha256(key, id): a seeded order that doesn't depend on input order,

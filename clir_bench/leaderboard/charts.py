@@ -37,15 +37,19 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_label: str, width: int = 560,
-               height: int = 300) -> dict:
-    """`series`: [{'name', 'points': [{x_key, y_key, ...}]}] -> axes, ticks and one polyline per series."""
+               height: int = 300, include_zero: bool = False) -> dict:
+    """`series`: [{'name', 'points': [{x_key, y_key, ...}]}] -> axes, ticks and one polyline per series.
+
+    `include_zero` stretches the y axis to 0 (for a gap, whose sign matters); a zero line is
+    drawn wherever 0 lies on the axis."""
     left, right, top, bottom = 56, 16, 14, 44
     xs = [p[x_key] for s in series for p in s["points"] if p[y_key] is not None]
     ys = [p[y_key] for s in series for p in s["points"] if p[y_key] is not None]
     if not xs:
         return {"width": width, "height": height, "empty": True, "lines": []}
     xt = sorted(set(xs))
-    yt = nice_ticks(min(min(ys), 0.0) if min(ys) < 0 else min(ys), max(ys))
+    lo, hi = min(ys), max(ys)
+    yt = nice_ticks(min(lo, 0.0) if include_zero else lo, max(hi, 0.0) if include_zero else hi)
     x0, x1 = (xt[0], xt[-1]) if xt[-1] > xt[0] else (xt[0] - 0.05, xt[0] + 0.05)
     y0, y1 = yt[0], yt[-1]
     pw, ph = width - left - right, height - top - bottom
@@ -70,7 +74,7 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
         "bottom": height - bottom, "x_label": x_label, "y_label": y_label, "lines": lines,
         "xticks": [{"pos": px(x), "label": f"{x:g}"} for x in xt],
         "yticks": [{"pos": py(y), "label": f"{y:.2f}".rstrip("0").rstrip(".") if y else "0"} for y in yt],
-        "zero": py(0.0) if y0 < 0 < y1 else None,
+        "zero": py(0.0) if y0 <= 0 <= y1 else None,
     }
 
 

@@ -114,7 +114,7 @@ def _family_view(f: dict) -> dict:
     metric = f"{f['metric_label']}, macro mean over languages"
     mean = charts.line_chart(shown, x_key="rate", y_key="mean", x_label=x_label, y_label=metric)
     gap = charts.line_chart(shown, x_key="rate", y_key="gap", x_label=x_label,
-                            y_label=f"gap (high − low {f['metric_label']})")
+                            y_label=f"gap (high − low {f['metric_label']})", include_zero=True)
     langs = [lang["code"] for lang in f["languages"]]
     rates = [f"{t['rate']:g}" for t in f["tracks"]]
     heat = []

@@ -25,15 +25,23 @@ PREFIXES = {  # model id -> (query prefix, passage prefix), from the model cards
 }
 
 
-def check_device(device: str) -> None:
-    """Refuse `cuda` where torch sees no GPU, with what to do instead."""
+def check_device(device: str) -> str:
+    """The device to use: `auto` is CUDA where torch sees a GPU, else the CPU; `cuda` where torch
+    sees no GPU is refused, with what to do instead."""
+    if device == "auto":
+        try:
+            import torch
+        except ImportError:
+            return "cpu"
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
         import torch
 
         if not torch.cuda.is_available():
             raise ClirBenchError(f"--device {device}: no CUDA device is visible to torch; use --device cpu")
     elif device != "cpu":
-        raise ClirBenchError(f"--device {device!r}: expected cpu or cuda")
+        raise ClirBenchError(f"--device {device!r}: expected auto, cpu or cuda")
+    return device
 
 
 def cache_dir() -> Path:

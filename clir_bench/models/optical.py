@@ -140,7 +140,7 @@ def _pad(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 @dataclass
 class TrainResult:
     best_step: int
-    best_dev_map: float
+    best_dev_map: float | None
     history: list[dict] = field(default_factory=list)  # per eval: step, loss, dev MAP per language
     steps_run: int = 0
     losses: list[float] = field(default_factory=list)  # per optimizer step
@@ -312,6 +312,8 @@ class Trainer:
                 if ckpt and checkpoint_every and step % checkpoint_every == 0 and self.rank == 0:
                     self._save(ckpt, step, best_state, result)
         result.steps_run = step
+        if not result.history:
+            result.best_dev_map = None  # nothing was evaluated (never -inf: train.json stays valid JSON)
         if self.dev is not None:
             if best_state is not None:
                 self.student.load_state_dict(best_state)
