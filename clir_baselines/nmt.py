@@ -58,8 +58,10 @@ class NMTSystem:
         if track.collection.english_queries:
             return SystemResult(not_run="not run: the queries are English; this system translates queries into "
                                         "English (document translation is not implemented)")
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
+        try:
+            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        except ImportError as e:
+            return SystemResult(not_run=f"not run: {e}; install the models extra (pip install 'clir-bench[models]')")
         try:
             tokenizer = AutoTokenizer.from_pretrained(ctx.mt_model)
             model = AutoModelForSeq2SeqLM.from_pretrained(ctx.mt_model).to(ctx.device).eval()
