@@ -444,8 +444,8 @@ def _table(report):
 
     metrics, primary = report.metrics, report.primary
     table = Table(title=f"{report.run.path} against {report.scored_against}", box=box.SIMPLE_HEAD,
-                  caption=f"95% stratified bootstrap CIs ({report.provenance['bootstrap']['resamples']:,} "
-                          f"resamples) on {primary}; missing queries score 0")
+                  caption=f"95% bootstrap CIs on {primary} ({report.provenance['bootstrap']['method']}; "
+                          f"{report.provenance['bootstrap']['resamples']:,} resamples); missing queries score 0")
     table.add_column("language", no_wrap=True)
     table.add_column("class")
     table.add_column("n", justify="right")

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from clir_bench.evaluation.stats import bootstrap_ci, holm, paired_t
+from clir_bench.evaluation.stats import bootstrap_ci, holm, paired_t, shares_topics, topic_bootstrap_ci
 
 
 def test_bootstrap_matches_scipy_percentile_interval():
@@ -33,3 +33,47 @@ def test_holm_and_paired_t():
         assert paired_t(a, b)["t"] == pytest.approx(ref.statistic, rel=1e-9)
     assert paired_t(a, a)["p"] == 1.0 and paired_t([1, 1], [0, 0])["p"] == 0.0
     assert paired_t([0.5], [0.1])["p"] is None
+
+
+def test_topic_bootstrap_draws_a_topic_in_every_language_together():
+    """Two languages whose scores move together topic by topic: resampling topics keeps the gap
+    exactly constant, where resampling each language on its own invents spread."""
+    rng = random.Random(5)
+    topics = [f"t{i}" for i in range(30)]
+    low = [rng.random() for _ in topics]
+    high = [v + 0.1 for v in low]  # every topic 0.1 easier in the high language
+
+    def gap(ms):
+        return ms[0] - ms[1]
+
+    shared = topic_bootstrap_ci([high, low], [topics, topics], gap, resamples=2000, seed=1)
+    assert shared == pytest.approx((0.1, 0.1), abs=1e-12)
+    apart = bootstrap_ci([high, low], gap, resamples=2000, seed=1)
+    assert apart[1] - apart[0] > 0.1
+    assert shares_topics([topics, topics]) and not shares_topics([["a", "b"], ["c"]])
+
+
+def test_topic_bootstrap_of_one_sample_matches_scipy_and_falls_back_without_shared_topics():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = random.Random(8)
+    a = [rng.random() ** 2 for _ in range(60)]
+    labels = [f"q{i}" for i in range(60)]
+    ref = scipy_stats.bootstrap((a,), lambda x, axis: x.mean(axis), n_resamples=20000, method="percentile",
+                                random_state=2).confidence_interval
+    # the same topic in two copies of the sample: a mean over both is the sample's mean
+    ours = topic_bootstrap_ci([a, a], [labels, labels], lambda ms: (ms[0] + ms[1]) / 2, resamples=20000, seed=1)
+    assert ours == pytest.approx((ref.low, ref.high), abs=0.01)
+    disjoint = topic_bootstrap_ci([a, a], [labels, [f"r{i}" for i in range(60)]], lambda ms: ms[0], seed=3)
+    assert disjoint == bootstrap_ci([a, a], lambda ms: ms[0], seed=3)
+
+
+def test_udhr_queries_share_topics_across_languages():
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.tracks.track import get_track
+
+    j = from_track(get_track("noise-0.3"))
+    assert j.topic("sw-0101") == j.topic("de-0101") == "udhr-0101"
+    from clir_bench.sources.udhr import load_pair
+
+    dev = load_pair("so", "dev", 0)  # Somali's article 2 (a dev article in fold 0) aligns by article only
+    assert {dev.topics[q] for q in dev.queries if q.startswith("so-02")} == {"udhr-0200"}

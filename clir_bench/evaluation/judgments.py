@@ -25,6 +25,10 @@ class Judgments:
     metrics: tuple[Metric, ...]
     source: str  # what was used, in words
     provenance: dict = field(default_factory=dict)
+    topic_of: dict[str, str] = field(default_factory=dict)  # qid -> topic; a qid absent is its own topic
+
+    def topic(self, qid: str) -> str:
+        return self.topic_of.get(qid, qid)
 
     def with_metrics(self, names) -> Judgments:
         """The same judgments scored on other metrics (the first is primary)."""
@@ -36,8 +40,9 @@ class Judgments:
 def from_track(track) -> Judgments:
     """The test split of `track`: every query must be the track's, every document its collection's."""
     data = track.data("test")
-    qrels, lang_of, docs_of = {}, {}, {}
+    qrels, lang_of, docs_of, topic_of = {}, {}, {}, {}
     for lang, pair in data.items():
+        topic_of.update(pair.topics or {})
         docset = pair.docs.ids() if hasattr(pair.docs, "ids") else frozenset(pair.docs)
         for q in pair.queries:
             lang_of[q] = lang
@@ -51,7 +56,8 @@ def from_track(track) -> Judgments:
     provenance = {"track": track.name, "track_version": track.version, "track_file": track.path,
                   "collection": track.collection.describe(), "qrels_sha256": qrels_sha256(qrels),
                   "bitext_sha256": track.bitext_sha256(), "noise": track.noise.describe(), "seed": track.seed}
-    return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics, f"track {track.name}", provenance)
+    return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics, f"track {track.name}", provenance,
+                     topic_of)
 
 
 def from_qrels(path: Path, metrics=DEFAULT_METRICS) -> Judgments:

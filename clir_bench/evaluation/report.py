@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 Interval = tuple[float | None, float | None]
+FORMAT = 2  # bumped whenever the same run would be reported differently (2: topic-level intervals)
 CLASS_STATISTICS = ("high", "low", "gap", "relative_gap")
 
 

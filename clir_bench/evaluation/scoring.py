@@ -18,7 +18,7 @@ from clir_bench import __version__
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.evaluation.judgments import Judgments
 from clir_bench.evaluation.report import ClassMeans, LanguageScore, RunInfo, ScoreReport, Summary, clean, interval
-from clir_bench.evaluation.stats import bootstrap_ci
+from clir_bench.evaluation.stats import bootstrap_ci, shares_topics, topic_bootstrap_ci
 from clir_bench.evaluation.validation import MAPPING, Scan, scan_mapping, scan_run
 
 
@@ -83,10 +83,18 @@ def score_run(run: Path | str | Mapping, judgments: Judgments, *, resamples: int
         per_query=per_query, scored_against=judgments.source,
         provenance={**judgments.provenance, "harness": f"clir-bench {__version__}",
                     "pytrec_eval": version("pytrec-eval-terrier"), "bootstrap": {
-                        "method": "stratified percentile", "resamples": resamples, "seed": seed, "confidence": 0.95}},
+                        "method": _method(judgments, by_lang), "resamples": resamples, "seed": seed,
+                        "confidence": 0.95}},
         run=RunInfo(path=where, sha256=scan.sha256, lines=scan.lines, records=scan.records, queries=len(scan.qids),
                     tags=tuple(scan.tags)),
         warnings=tuple(scan.warnings.lines(where)))
+
+
+def _method(judgments: Judgments, by_lang: dict[str, list[str]]) -> str:
+    """How the class means' intervals resample: whole topics where languages share them."""
+    shared = shares_topics([[judgments.topic(q) for q in qs] for qs in by_lang.values()])
+    return ("percentile; per language its queries; class means and gap: topics (a topic's queries in every "
+            "language drawn together)" if shared else "stratified percentile (queries within each language)")
 
 
 def _mean(values: list[float]) -> float | None:
@@ -106,6 +114,7 @@ def _summary(judgments, languages, by_lang, per_query, names, resamples, seed) -
         by_metric[m] = ClassMeans(high=h, low=lo, gap=h - lo, relative_gap=clean((h - lo) / h) if h else None)
     primary = names[0]
     samples = [[per_query[q][primary] for q in by_lang.get(lang, [])] for lang in high + low]
+    topics = [[judgments.topic(q) for q in by_lang.get(lang, [])] for lang in high + low]
     k = len(high)
 
     def statistics(ms):
@@ -115,5 +124,5 @@ def _summary(judgments, languages, by_lang, per_query, names, resamples, seed) -
         with np.errstate(divide="ignore", invalid="ignore"):
             return {"high": h, "low": lo, "gap": h - lo, "relative_gap": (h - lo) / h}
 
-    ci = bootstrap_ci(samples, statistics, resamples=resamples, seed=seed + 1000)
+    ci = topic_bootstrap_ci(samples, topics, statistics, resamples=resamples, seed=seed + 1000)
     return Summary(by_metric=by_metric, ci={k: interval(v) for k, v in ci.items()})

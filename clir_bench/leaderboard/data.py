@@ -21,7 +21,7 @@ from clir_bench import __version__
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import content_sha256
 from clir_bench.core.languages import LANGUAGES
-from clir_bench.evaluation.report import ScoreReport
+from clir_bench.evaluation.report import FORMAT, ScoreReport
 from clir_bench.leaderboard.store import Invalid, Submission, discover
 
 ALPHA = 0.05
@@ -70,7 +70,7 @@ def _versions() -> dict:
 def score_key(sha256: str, judgments, resamples: int) -> str:
     parts = [sha256, judgments.provenance["track"], str(judgments.provenance["track_version"]),
              judgments.provenance["qrels_sha256"], ",".join(m.name for m in judgments.metrics), str(resamples),
-             str(SEED), json.dumps(_versions(), sort_keys=True)]
+             str(SEED), json.dumps(_versions(), sort_keys=True), f"report-format {FORMAT}"]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

@@ -15,12 +15,16 @@ from clir_bench.core.registry import Registry
 
 @dataclass(frozen=True)
 class PairData:
-    """Queries in `lang`, the documents they search, graded relevance (qid -> docid -> grade)."""
+    """Queries in `lang`, the documents they search, graded relevance (qid -> docid -> grade), and
+    the topic of each query: queries of different languages that ask for the same thing share a
+    topic (UDHR: the paragraph), and statistics treat a topic as one unit. None: every query is
+    its own topic (collections whose languages have different queries)."""
 
     lang: str
     queries: dict[str, str]
     docs: Mapping[str, str]  # a dict, or a clir_bench.sources.documents.FileDocs streamed from disk
     qrels: dict[str, dict[str, int]]
+    topics: dict[str, str] | None = None  # qid -> topic id
 
 
 class CollectionSource(Protocol):

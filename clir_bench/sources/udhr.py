@@ -6,6 +6,8 @@ preamble is always train. Documents are English paragraphs (docid `udhr-UUPP`), 
 paragraphs of the same units in another language (qid `LANG-UUPP`). Relevance: the aligned
 English paragraph 2, the other paragraphs of its article 1; where a language's paragraph
 count for a unit differs from English's, alignment falls back to the article (all 1).
+Topics: the aligned English paragraph (`udhr-UUPP`), shared by that paragraph's query in every
+language; the article (`udhr-UU00`) for a language whose paragraphs align only by article.
 Bitext pairs come from train units only, so no training text is ever a document or query.
 """
 
@@ -75,14 +77,15 @@ def load_pair(lang: str, split: str, fold: int) -> PairData:
     units = units_of(split, fold)
     english = paragraphs("en")
     docs = documents(split, fold)
-    queries, qrels = {}, {}
+    queries, qrels, topics = {}, {}, {}
     for u in units:
         is_aligned = aligned(lang, u)
         for p, text in enumerate(paragraphs(lang).get(u, []), 1):
             q = qid(lang, u, p)
             queries[q] = text
             qrels[q] = {docid(u, d): 2 if (is_aligned and d == p) else 1 for d in range(1, len(english[u]) + 1)}
-    return PairData(lang, queries, docs, qrels)
+            topics[q] = docid(u, p) if is_aligned else docid(u, 0)  # the paragraph; the article where unaligned
+    return PairData(lang, queries, docs, qrels, topics)
 
 
 @dataclass(frozen=True)
