@@ -246,6 +246,55 @@ def submit(
     out.print(f"stored as {stored.folder}; build the site with `clir-bench leaderboard build`", highlight=False)
 
 
+@app.command()
+@user_errors
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run A (TREC, plain or .gz).", metavar="A", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(help="Run B, compared with A.", metavar="B", show_default=False)],
+    track: TrackOpt = None,
+    qrels: QrelsOpt = None,
+    metric: Annotated[Optional[str], typer.Option(help="Metric (default: the primary).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
+) -> None:
+    """Paired comparison of two runs: per language, and the low mean, high mean and gap over topics,
+    with t and randomisation tests (Holm), minimum detectable differences and topics needed."""
+    from clir_bench.evaluation.compare import compare as paired
+    from clir_bench.evaluation.scoring import score_run
+
+    judgments = _judgments(run_a, track, qrels)
+    a = score_run(run_a, judgments, resamples=resamples)
+    b = score_run(run_b, judgments, resamples=resamples)
+    result = paired(a, b, judgments, names=(str(run_a), str(run_b)), metric=metric, resamples=resamples)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+        return
+    out.print(_comparison_table(result))
+
+
+def _comparison_table(result):
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{escape(result.a)} - {escape(result.b)}: {result.metric}", box=box.SIMPLE_HEAD,
+                  caption=f"paired t and randomisation p, Holm over the rows (* below {result.alpha}); MDD and units "
+                          f"needed at alpha {result.alpha}, power {result.power}; class rows pair topics")
+    for col in ("group", "n", "A", "B", "A - B [95% CI]", "p t", "p rand", "Holm t", "MDD", "n for .01/.02/.05"):
+        table.add_column(col, justify="left" if col == "group" else "right", no_wrap=col != "n for .01/.02/.05")
+    for r in result.rows:
+        needed = "/".join("-" if v is None else f"{v:,}" for v in r.needed.values())
+        table.add_row(r.group, f"{r.n} {r.unit[0]}", _fmt(r.a), _fmt(r.b),
+                      ("-" if r.diff is None else f"{r.diff:+.3f}") + _ci(r.ci), _p(r.p_t), _p(r.p_randomisation),
+                      _p(r.p_t_holm) + (" *" if r.significant else ""), _fmt(r.mdd), needed,
+                      style="bold" if r.unit == "topics" else None)
+    return table
+
+
+def _p(p) -> str:
+    return "-" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
 SiteOpt = Annotated[Path, typer.Option("--out", "-o", help="The site's folder.")]
 
 
