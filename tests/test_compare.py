@@ -46,7 +46,7 @@ def test_compare_cli_on_reference_runs(cli):
     assert code == 0, output
     result = json.loads(output[output.index("{"):])
     rows = {r["group"]: r for r in result["rows"]}
-    assert set(rows) == {"sw", "so", "yo", "ha", "de", "fr", "fi", "low mean", "high mean", "gap"}
+    assert set(rows) == {"sw", "so", "yo", "ha", "de", "fr", "fi", "mean", "low mean", "high mean", "gap"}
     assert rows["gap"]["unit"] == "topics" and rows["gap"]["n"] == 14  # 14 test paragraphs, not 7 x 14 queries
     assert rows["gap"]["diff"] == pytest.approx(rows["high mean"]["diff"] - rows["low mean"]["diff"])
     holm = [r["p_t_holm"] for r in result["rows"] if r["p_t_holm"] is not None]

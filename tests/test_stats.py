@@ -77,3 +77,26 @@ def test_udhr_queries_share_topics_across_languages():
 
     dev = load_pair("so", "dev", 0)  # Somali's article 2 (a dev article in fold 0) aligns by article only
     assert {dev.topics[q] for q in dev.queries if q.startswith("so-02")} == {"udhr-0200"}
+
+
+@pytest.mark.parametrize("n, r", [(1, 1), (5, 2), (14, 3), (30, 1), (9, 9)])
+def test_expected_random_ap_matches_simulation(n, r):
+    from clir_bench.evaluation.metrics import expected_random_ap
+
+    rng = random.Random(n * 100 + r)
+    total, trials = 0.0, 40_000
+    for _ in range(trials):
+        ranks = sorted(rng.sample(range(1, n + 1), r))
+        total += sum((i + 1) / rank for i, rank in enumerate(ranks)) / r
+    assert expected_random_ap(n, r) == pytest.approx(total / trials, abs=0.005)
+    assert expected_random_ap(n, 0) == 0.0
+
+
+def test_chance_map_of_the_embedded_track():
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.evaluation.metrics import chance_map
+    from clir_bench.tracks.track import get_track
+
+    chance = chance_map(from_track(get_track("noise-0.3")))
+    assert set(chance) == {"sw", "so", "yo", "ha", "de", "fr", "fi"}
+    assert all(0.2 < v < 0.5 for v in chance.values()), chance  # 14 documents, 1-3 relevant per query

@@ -1,5 +1,6 @@
-"""Compare two scored runs at the right unit: per language over its queries; for the low mean,
-the high mean and the gap over *topics* (a UDHR paragraph asked in every language is one unit).
+"""Compare two scored runs at the right unit: per language over its queries; for the mean over
+every language, the low mean, the high mean and the gap over *topics* (a UDHR paragraph asked
+in every language is one unit).
 
 For each row: the difference A - B, a 95% bootstrap interval of the mean paired difference,
 a two-sided paired t-test (Smucker, Allan & Carterette, CIKM 2007) and a paired randomisation
@@ -32,7 +33,7 @@ MAX_UNITS = 100_000
 
 @dataclass(frozen=True)
 class Difference:
-    group: str  # a language code, "low mean", "high mean" or "gap"
+    group: str  # a language code, "mean" (over every language), "low mean", "high mean" or "gap"
     unit: str  # "queries" or "topics"
     a: float | None
     b: float | None
@@ -153,6 +154,12 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
                          seed=seed + i))
         for q, x in zip(qids, d, strict=True):
             per_topic.setdefault(lang, {}).setdefault(judgments.topic(q), []).append(x)
+    every: dict[str, list[float]] = {}
+    for lang in a.languages:
+        for topic, xs in per_topic.get(lang, {}).items():
+            every.setdefault(topic, []).append(sum(xs) / len(xs))
+    rows.append(_row("mean", "topics", a.macro_mean, b.macro_mean,
+                     [sum(v) / len(v) for _, v in sorted(every.items())], resamples=resamples, seed=seed + 999))
     if a.summary is not None and b.summary is not None:
         classes = {c: [lang for lang, k in judgments.classes.items() if k == c] for c in ("low", "high")}
         topic_d = {}

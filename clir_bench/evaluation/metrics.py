@@ -46,3 +46,35 @@ def metric(name: str) -> Metric:
     label, family = _CUTOFF[m[1]]
     k = m[2]
     return Metric(name, f"{label}@{k}", f"{family}.{k}", f"{family}_{k}")
+
+
+def expected_random_ap(n_docs: int, n_relevant: int) -> float | None:
+    """Exact expected average precision of a uniformly random ranking of `n_docs` documents of
+    which `n_relevant` are relevant (Bestgen 2015): the i-th relevant document lies at rank n
+    with probability C(n-1, i-1) C(N-n, R-i) / C(N, R) and adds i/n to AP's sum. None past
+    10,000 documents (a real collection: chance is then indistinguishable from 0)."""
+    from math import comb
+
+    n, r = n_docs, min(n_relevant, n_docs)
+    if r <= 0:
+        return 0.0
+    if n > 10_000:
+        return None
+    total = comb(n, r)
+    expected = 0.0
+    for i in range(1, r + 1):
+        for rank in range(i, n - r + i + 1):
+            expected += comb(rank - 1, i - 1) * comb(n - rank, r - i) / total * i / rank
+    return expected / r
+
+
+def chance_map(judgments) -> dict[str, float | None]:
+    """Per language, the MAP a random ranking of each query's documents is expected to score
+    (relevance grade >= 1, as MAP counts it); None where the documents are not known or too many."""
+    by_lang: dict[str, list[float | None]] = {}
+    docs_of = judgments.spec.docs_of
+    for q, judged in judgments.qrels.items():
+        docs = docs_of.get(q) if docs_of is not None else None
+        value = None if docs is None else expected_random_ap(len(docs), sum(g >= 1 for g in judged.values()))
+        by_lang.setdefault(judgments.lang_of[q], []).append(value)
+    return {lang: None if any(v is None for v in vs) else sum(vs) / len(vs) for lang, vs in by_lang.items()}

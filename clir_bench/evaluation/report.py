@@ -80,6 +80,7 @@ class ScoreReport:
     provenance: dict
     scored_against: str
     run: RunInfo = field(compare=False)
+    mean_ci: Interval = (None, None)  # of `macro_mean`: topics resampled as for the class means
     warnings: tuple[str, ...] = field(default=(), compare=False)
     system: dict | None = field(default=None, compare=False)  # what made the run, where the pipeline knows
 
@@ -108,6 +109,7 @@ class ScoreReport:
             "languages": {lang: {"class": r.resource_class, "queries": r.queries, "missing": r.missing,
                                  "mean": dict(r.mean), "ci": list(r.ci)} for lang, r in self.languages.items()},
             "summary": None,
+            "macro_mean": {"value": self.macro_mean, "ci": list(self.mean_ci)},
             "warnings": list(self.warnings),
             "per_query": self.per_query,
             "provenance": self.provenance,
@@ -132,5 +134,6 @@ class ScoreReport:
             languages={lang: LanguageScore(lang, r["class"], r["queries"], r["missing"], dict(r["mean"]),
                                            interval(r["ci"])) for lang, r in d["languages"].items()},
             summary=summary, per_query=d["per_query"], provenance=d["provenance"], scored_against=d["scored_against"],
+            mean_ci=interval((d.get("macro_mean") or {}).get("ci")),
             run=RunInfo(run["path"], run["sha256"], run["lines"], run["records"], run["queries"], tuple(run["tags"])),
             warnings=tuple(d["warnings"]), system=d.get("system"))
