@@ -30,8 +30,25 @@ def test_nice_ticks_cover_the_range_with_round_steps(lo, hi):
     assert len(steps) == 1
 
 
-def test_heatmap_colours_read_and_missing_cells_are_grey():
-    grid = charts.heatmap(["sw", "de"], ["0", "0.5"], {("sw", "0"): 0.2, ("de", "0"): 0.9})
+def test_change_heatmap_shows_the_base_then_changes_on_one_diverging_scale():
+    values = {("sw", "0"): 0.80, ("sw", "0.5"): 0.64, ("de", "0"): 0.90, ("de", "0.5"): 0.91, ("yo", "0"): 0.7}
+    grid = charts.change_heatmap(["sw", "yo", "de"], ["0", "0.5"], values, divider_after=1)
     cells = {(c["row"], c["col"]): c for c in grid["cells"]}
-    assert cells[("sw", "0.5")]["fill"] == "#eeeeee" and cells[("sw", "0.5")]["text"] == "-"
-    assert cells[("sw", "0")]["ink"] == "on-dark" and cells[("de", "0")]["ink"] == "on-light"
+    assert cells[("sw", "0")]["text"] == "0.800" and cells[("sw", "0")]["base"]
+    assert cells[("sw", "0.5")]["text"] == "-0.160" and cells[("de", "0.5")]["text"] == "+0.010"
+    assert grid["span"] == pytest.approx(0.16)  # the largest change sets the scale
+    assert cells[("sw", "0.5")]["fill"] == "#b35806" and cells[("sw", "0.5")]["ink"] == "on-dark"  # full orange
+    assert cells[("yo", "0.5")]["text"] == "-" and cells[("yo", "0.5")]["fill"] == "#eeeeee"
+    assert cells[("de", "0")]["y"] > grid["divider"] > cells[("yo", "0")]["y"]  # low above, high below
+
+
+def test_palette_contrast_markers_and_error_bars():
+    assert all(charts.contrast_on_white(c) >= 3.0 for c in charts.PALETTE)
+    looks = {(s["color"], s["dash"], s["marker"]) for s in map(charts.style, range(8))}
+    assert len(looks) == 8 and len({s["marker"] for s in map(charts.style, range(4))}) == 4
+    series = [{"name": "a", "points": [{"rate": 0.0, "m": 0.5, "ci": (0.4, 0.7)}, {"rate": 0.5, "m": 0.45, "ci": None}]}]
+    chart = charts.line_chart(series, x_key="rate", y_key="m", ci_key="ci", x_label="x", y_label="y")
+    first, second = chart["lines"][0]["points"]
+    assert first["bar"]["low"] == 0.4 and first["bar"]["y1"] > first["y"] > first["bar"]["y2"]
+    assert second["bar"] is None
+    assert float(chart["yticks"][-1]["label"]) >= 0.7  # the axis holds the intervals

@@ -48,17 +48,20 @@ def test_build_lists_every_track_and_submission(cli, store_root, tmp_path):
         assert (site / "s" / track / name / "index.html").is_file()
         assert f'href="s/{track}/{name}/index.html"' in index
     rows = json.loads((site / "data" / "noise-0.3.json").read_text())
-    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    assert [r["order"] for r in rows] == sorted(r["order"] for r in rows)
+    assert rows[0]["group"] == "top" and all(r["group"] in ("top", "below #1") for r in rows)
     assert all(r["gap"] == pytest.approx(r["high"] - r["low"]) for r in rows)
     csv_head = (site / "data" / "noise-0.3.csv").read_text().splitlines()[0]
-    assert csv_head.startswith("rank,name,team,produced_by,sw,sw_ci_low,sw_ci_high")
+    assert csv_head.startswith("order,name,group,p_vs_top_holm,team,produced_by,sw,sw_ci_low,sw_ci_high")
     noise = (site / "noise.html").read_text()
     assert noise.count('class="series"') == 2 * 5  # MAP and gap charts, one line per system
     assert noise.count('class="heatmap"') == 5
     page = (site / "s" / "noise-0.3" / "system-004" / "index.html").read_text()
-    assert "Significance against the best reference system" in page and "Holm" in page
-    sig = json.loads((site / "s" / "noise-0.3" / "system-004" / "significance.json").read_text())
-    assert [t["group"] for t in sig] == ["sw", "so", "yo", "ha", "de", "fr", "fi", "all queries"]
+    assert "Compared with other systems" in page and "Holm" in page
+    sig = json.loads((site / "s" / "noise-0.3" / "system-004" / "compare-1.json").read_text())
+    assert [t["group"] for t in sig] == ["sw", "so", "yo", "ha", "de", "fr", "fi", "mean", "low mean", "high mean",
+                                         "gap"]
+    assert {t["unit"] for t in sig[-4:]} == {"topics"}
     for html in _html(site).values():  # provenance on every page; nothing fetched from elsewhere
         assert "pytrec_eval" in html and "qrels sha256" in html
         assert not re.search(r'(src|href)="(https?:)?//', html)
@@ -260,7 +263,7 @@ def test_site_in_headless_chromium(cli, store_root, tmp_path, browser):
     table = page.locator('table[data-track="noise-0.3"]')
 
     def gaps():
-        return [float(v) for v in table.locator("td.gapcol").evaluate_all("cs => cs.map(c => c.dataset.sort)")]
+        return [float(v) for v in table.locator("tbody td.gapcol").evaluate_all("cs => cs.map(c => c.dataset.sort)")]
 
     assert gaps() != sorted(gaps())  # rank order first
     table.locator('th[data-col="gap"] button').click()
@@ -276,12 +279,41 @@ def test_site_in_headless_chromium(cli, store_root, tmp_path, browser):
         svg = page.locator(f"#{chart} svg")
         box = svg.bounding_box()
         assert box["width"] > 300 and box["height"] > 200
-        assert page.locator(f"#{chart} g.series path").count() == 5
-        lengths = page.locator(f"#{chart} g.series path").evaluate_all("ps => ps.map(p => p.getTotalLength())")
+        assert page.locator(f"#{chart} g.series > path:not(.marker)").count() == 5
+        assert page.locator(f"#{chart} g.series path.marker").count() == 5 * 4
+        assert page.locator(f"#{chart} g.series line.errorbar").count() == 5 * 4  # an interval at every point
+        lengths = page.locator(f"#{chart} g.series > path:not(.marker)").evaluate_all(
+            "ps => ps.map(p => p.getTotalLength())")
         assert all(length > 50 for length in lengths)  # four noise rates: real lines, drawn
     assert page.locator("svg.heatmap rect").count() == 5 * 7 * 4
     page.screenshot(path=str(ARTIFACTS / "leaderboard-noise.png"), full_page=True)
     assert not problems, problems
+
+
+@pytest.mark.slow
+def test_no_page_overflows_at_desktop_and_phone_widths(cli, store_root, tmp_path, browser):
+    """Every page kind at 1440x900 and 390x844: the page never scrolls sideways (wide tables
+    scroll inside their own box), the significance groups and chart intervals render."""
+    root, made = store_root
+    site = tmp_path / "site"
+    _build(cli, root, site)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    track, name = made[0]
+    pages = {"index": site / "index.html", "noise": site / "noise.html",
+             "submission": site / "s" / track / name / "index.html"}
+    widths = {}
+    for width, height in ((1440, 900), (390, 844)):
+        for kind, path in pages.items():
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(path.as_uri())
+            widths[(kind, width)] = page.evaluate("document.documentElement.scrollWidth")
+            if kind == "index":
+                assert page.locator("span.grp").count() >= 5 and page.locator("section.headline").count() == 1
+            if kind == "noise":
+                assert page.locator("line.errorbar").count() > 0 and page.locator("line.divider").count() > 0
+            page.screenshot(path=str(ARTIFACTS / f"page-{kind}-{width}.png"), full_page=False)
+            page.close()
+    assert all(scroll <= width for (_, width), scroll in widths.items()), widths
 
 
 @pytest.mark.slow

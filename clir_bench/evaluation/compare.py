@@ -120,7 +120,7 @@ def randomisation_p(d, *, flips: int = FLIPS, seed: int = 0) -> float | None:
 
 
 def _row(group: str, unit: str, a: float | None, b: float | None, d: list[float], *, resamples: int,
-         seed: int) -> Difference:
+         seed: int, flips: int = FLIPS) -> Difference:
     import numpy as np
 
     test = paired_t(d, [0.0] * len(d))
@@ -129,14 +129,16 @@ def _row(group: str, unit: str, a: float | None, b: float | None, d: list[float]
         sd = None  # identical on every unit: no variance to plan from
     ci = interval(bootstrap_ci([d], lambda ms: ms[0], resamples=resamples, seed=seed)) if d else (None, None)
     return Difference(group=group, unit=unit, a=a, b=b, diff=None if a is None or b is None else a - b, n=len(d),
-                      ci=ci, sd=sd, t=clean(test["t"]), p_t=test["p"], p_randomisation=randomisation_p(d, seed=seed),
+                      ci=ci, sd=sd, t=clean(test["t"]), p_t=test["p"], p_randomisation=randomisation_p(d, flips=flips, seed=seed),
                       mdd=mdd(sd, len(d)) if sd is not None else None,
                       needed={f"{x:g}": units_needed(sd, x) if sd is not None else None for x in TARGETS})
 
 
 def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tuple[str, str] = ("A", "B"),
-            metric: str | None = None, resamples: int = 10_000, seed: int = 0) -> Comparison:
-    """Paired comparison of two reports scored against the same judgments."""
+            metric: str | None = None, resamples: int = 10_000, seed: int = 0, flips: int = FLIPS,
+            only: set[str] | None = None) -> Comparison:
+    """Paired comparison of two reports scored against the same judgments; `only` keeps those
+    rows (e.g. {"low mean", "gap"}), so that Holm corrects over that family alone."""
     metric = metric or a.primary
     if a.provenance.get("qrels_sha256") != b.provenance.get("qrels_sha256"):
         raise ClirBenchError("the two runs were scored against different qrels; score both against one track")
@@ -145,38 +147,34 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
     by_lang: dict[str, list[str]] = {}
     for q in judgments.qrels:
         by_lang.setdefault(judgments.lang_of[q], []).append(q)
-    rows = []
+    pending = []  # (group, unit, a, b, paired differences)
     per_topic: dict[str, dict[str, list[float]]] = {}  # language -> topic -> differences of its queries
-    for i, (lang, row) in enumerate(a.languages.items()):
+    for lang, row in a.languages.items():
         qids = by_lang.get(lang, [])
         d = [a.per_query[q][metric] - b.per_query[q][metric] for q in qids]
-        rows.append(_row(lang, "queries", row.mean[metric], b.languages[lang].mean[metric], d, resamples=resamples,
-                         seed=seed + i))
+        pending.append((lang, "queries", row.mean[metric], b.languages[lang].mean[metric], d))
         for q, x in zip(qids, d, strict=True):
             per_topic.setdefault(lang, {}).setdefault(judgments.topic(q), []).append(x)
-    every: dict[str, list[float]] = {}
-    for lang in a.languages:
-        for topic, xs in per_topic.get(lang, {}).items():
-            every.setdefault(topic, []).append(sum(xs) / len(xs))
-    rows.append(_row("mean", "topics", a.macro_mean, b.macro_mean,
-                     [sum(v) / len(v) for _, v in sorted(every.items())], resamples=resamples, seed=seed + 999))
+
+    def topic_means(langs) -> dict[str, float]:
+        topics: dict[str, list[float]] = {}
+        for lang in langs:
+            for topic, xs in per_topic.get(lang, {}).items():
+                topics.setdefault(topic, []).append(sum(xs) / len(xs))
+        return {topic: sum(v) / len(v) for topic, v in topics.items()}
+
+    every = topic_means(a.languages)
+    pending.append(("mean", "topics", a.macro_mean, b.macro_mean, [every[t] for t in sorted(every)]))
     if a.summary is not None and b.summary is not None:
-        classes = {c: [lang for lang, k in judgments.classes.items() if k == c] for c in ("low", "high")}
-        topic_d = {}
-        for c, langs in classes.items():
-            topics: dict[str, list[float]] = {}
-            for lang in langs:
-                for topic, xs in per_topic.get(lang, {}).items():
-                    topics.setdefault(topic, []).append(sum(xs) / len(xs))
-            topic_d[c] = {t: sum(v) / len(v) for t, v in topics.items()}
+        by_class = {c: topic_means([lang for lang, k in judgments.classes.items() if k == c]) for c in ("low", "high")}
         sa, sb = a.summary.by_metric[metric], b.summary.by_metric[metric]
-        for j, (group, c) in enumerate((("low mean", "low"), ("high mean", "high"))):
-            d = [topic_d[c][t] for t in sorted(topic_d[c])]
-            rows.append(_row(group, "topics", getattr(sa, c), getattr(sb, c), d, resamples=resamples,
-                             seed=seed + 1000 + j))
-        both = sorted(set(topic_d["low"]) & set(topic_d["high"]))
-        rows.append(_row("gap", "topics", sa.gap, sb.gap, [topic_d["high"][t] - topic_d["low"][t] for t in both],
-                         resamples=resamples, seed=seed + 1002))
+        for group, c in (("low mean", "low"), ("high mean", "high")):
+            d = [by_class[c][t] for t in sorted(by_class[c])]
+            pending.append((group, "topics", getattr(sa, c), getattr(sb, c), d))
+        both = sorted(set(by_class["low"]) & set(by_class["high"]))
+        pending.append(("gap", "topics", sa.gap, sb.gap, [by_class["high"][t] - by_class["low"][t] for t in both]))
+    rows = [_row(group, unit, x, y, d, resamples=resamples, seed=seed + i, flips=flips)
+            for i, (group, unit, x, y, d) in enumerate(pending) if only is None or group in only]
     adjusted_t = holm([r.p_t for r in rows])
     adjusted_r = holm([r.p_randomisation for r in rows])
     rows = [Difference(**{**r.__dict__, "p_t_holm": pt, "p_randomisation_holm": pr})

@@ -115,7 +115,8 @@ class ScoreReport:
             "provenance": self.provenance,
         }
         if self.summary is not None:
-            out["summary"] = {m: {k: getattr(c, k) for k in CLASS_STATISTICS} for m, c in self.summary.by_metric.items()}
+            out["summary"] = {m: {k: getattr(c, k) for k in CLASS_STATISTICS}
+                              for m, c in self.summary.by_metric.items()}
             out["summary"]["ci"] = {k: list(v) for k, v in self.summary.ci.items()}
         if self.system is not None:
             out["system"] = self.system

@@ -8,16 +8,38 @@ from __future__ import annotations
 
 import math
 
-# Tableau 10: distinguishable, and readable on white.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#bab0ac")
-DASHES = ("", "6 3", "2 3", "8 3 2 3")
-# Viridis at five stops (perceptually uniform, colour-blind safe).
-VIRIDIS = ((0x44, 0x01, 0x54), (0x3b, 0x52, 0x8b), (0x21, 0x91, 0x8c), (0x5e, 0xc9, 0x62), (0xfd, 0xe7, 0x25))
+# Ten hues, each at least 4.5:1 against white (WCAG AA for text; tests check >= 3:1), told apart by
+# marker shape and dash pattern as well as colour.
+PALETTE = ("#1f5fa8", "#c4461c", "#1b7f5c", "#8e3b8e", "#000000", "#8a6d00", "#1d7d8f", "#a3294f", "#5a5a5a",
+           "#6b4ca8")
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
+MARKERS = ("circle", "square", "triangle", "diamond")
+# Orange - white - purple (ColorBrewer PuOr, colour-blind safe): worse, unchanged, better.
+DIVERGING = ((0xb3, 0x58, 0x06), (0xf1, 0xa3, 0x40), (0xf7, 0xf7, 0xf7), (0x99, 0x8e, 0xc3), (0x54, 0x27, 0x88))
 
 
 def style(i: int) -> dict:
-    return {"color": PALETTE[i % len(PALETTE)], "dash": DASHES[(i // len(PALETTE)) % len(DASHES)]}
+    return {"color": PALETTE[i % len(PALETTE)], "dash": DASHES[i % len(DASHES)], "marker": MARKERS[i % len(MARKERS)]}
+
+
+def contrast_on_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of `colour` (#rrggbb) against white."""
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(int(colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def marker_path(shape: str, x: float, y: float, r: float = 4.0) -> str:
+    """An SVG path for a point marker centred on (x, y)."""
+    if shape == "square":
+        return f"M{x - r:.1f},{y - r:.1f}h{2 * r:.1f}v{2 * r:.1f}h{-2 * r:.1f}Z"
+    if shape == "triangle":
+        return f"M{x:.1f},{y - r * 1.2:.1f}L{x + r * 1.1:.1f},{y + r * .9:.1f}L{x - r * 1.1:.1f},{y + r * .9:.1f}Z"
+    if shape == "diamond":
+        return f"M{x:.1f},{y - r * 1.3:.1f}L{x + r:.1f},{y:.1f}L{x:.1f},{y + r * 1.3:.1f}L{x - r:.1f},{y:.1f}Z"
+    return f"M{x - r:.1f},{y:.1f}a{r:.1f},{r:.1f} 0 1,0 {2 * r:.1f},0a{r:.1f},{r:.1f} 0 1,0 {-2 * r:.1f},0"
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -36,15 +58,22 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_label: str, width: int = 560,
-               height: int = 300, include_zero: bool = False) -> dict:
-    """`series`: [{'name', 'points': [{x_key, y_key, ...}]}] -> axes, ticks and one polyline per series.
+def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_label: str, width: int = 620,
+               height: int = 320, include_zero: bool = False, ci_key: str | None = None) -> dict:
+    """`series`: [{'name', 'points': [{x_key, y_key, ...}]}] -> axes, ticks, one polyline per series
+    with a marker per point, an error bar per point from `ci_key` ((low, high)), and a direct
+    label at each line's end.
 
-    `include_zero` stretches the y axis to 0 (for a gap, whose sign matters); a zero line is
-    drawn wherever 0 lies on the axis."""
-    left, right, top, bottom = 56, 16, 14, 44
+    The y axis spans the data and the intervals (zoomed, not 0-1); `include_zero` stretches it
+    to 0 (for a gap, whose sign matters); a zero line is drawn wherever 0 lies on the axis."""
+    left, right, top, bottom = 56, 140, 14, 44
+
+    def bounds(p):
+        ci = p.get(ci_key) if ci_key else None
+        return [v for v in (ci or ()) if v is not None]
+
     xs = [p[x_key] for s in series for p in s["points"] if p[y_key] is not None]
-    ys = [p[y_key] for s in series for p in s["points"] if p[y_key] is not None]
+    ys = [v for s in series for p in s["points"] if p[y_key] is not None for v in (p[y_key], *bounds(p))]
     if not xs:
         return {"width": width, "height": height, "empty": True, "lines": []}
     xt = sorted(set(xs))
@@ -62,13 +91,22 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
 
     lines = []
     for i, s in enumerate(series):
-        pts = [(px(p[x_key]), py(p[y_key]), p) for p in sorted(s["points"], key=lambda p: p[x_key])
+        dodge = (i - (len(series) - 1) / 2) * min(3.0, 24.0 / max(1, len(series)))  # error bars side by side
+        pts = [(round(px(p[x_key]) + dodge, 1), py(p[y_key]), p) for p in sorted(s["points"], key=lambda p: p[x_key])
                if p[y_key] is not None]
         if not pts:
             continue
         path = "M" + " L".join(f"{x},{y}" for x, y, _ in pts)
-        lines.append({"name": s["name"], **style(i), "path": path,
-                      "points": [{"x": x, "y": y, "label": f"{p[x_key]:g}", "value": p[y_key]} for x, y, p in pts]})
+        look = style(i)
+        points = []
+        for x, y, p in pts:
+            ci = bounds(p)
+            bar = {"y1": py(min(ci)), "y2": py(max(ci)), "low": min(ci), "high": max(ci)} if len(ci) == 2 else None
+            points.append({"x": x, "y": y, "label": f"{p[x_key]:g}", "value": p[y_key], "bar": bar,
+                           "marker": marker_path(look["marker"], x, y)})
+        lines.append({"name": s["name"], **look, "path": path, "points": points, "label_y": pts[-1][1],
+                      "label_x": pts[-1][0] + 8})
+    _spread_labels(lines, top, height - bottom)
     return {
         "width": width, "height": height, "empty": False, "left": left, "top": top, "right": width - right,
         "bottom": height - bottom, "x_label": x_label, "y_label": y_label, "lines": lines,
@@ -78,37 +116,63 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
     }
 
 
-def colour(value: float | None, lo: float, hi: float) -> tuple[str, str]:
-    """Fill (viridis) for `value` on [lo, hi], and the text class that reads on it."""
-    if value is None:
+def _spread_labels(lines: list[dict], top: float, bottom: float, gap: float = 12.0) -> None:
+    """Move end labels apart vertically (at least `gap` px) so that no two overlap."""
+    order = sorted(lines, key=lambda line: line["label_y"])
+    for prev, line in zip(order, order[1:]):
+        line["label_y"] = max(line["label_y"], prev["label_y"] + gap)
+    overflow = (order[-1]["label_y"] - bottom) if order else 0
+    if overflow > 0:
+        for line in order:
+            line["label_y"] -= overflow
+    for line in order:
+        line["label_y"] = round(max(line["label_y"], top + 4), 1)
+
+
+def diverging(delta: float | None, span: float) -> tuple[str, str]:
+    """Fill for a change `delta` on [-span, +span] (orange worse, white none, purple better), and ink."""
+    if delta is None:
         return "#eeeeee", "on-light"
-    t = 0.0 if hi <= lo else min(1.0, max(0.0, (value - lo) / (hi - lo)))
-    pos = t * (len(VIRIDIS) - 1)
-    i = min(int(pos), len(VIRIDIS) - 2)
+    t = 0.5 if span <= 0 else min(1.0, max(0.0, 0.5 + delta / (2 * span)))
+    pos = t * (len(DIVERGING) - 1)
+    i = min(int(pos), len(DIVERGING) - 2)
     f = pos - i
-    rgb = [round(a + (b - a) * f) for a, b in zip(VIRIDIS[i], VIRIDIS[i + 1], strict=True)]
-    return "#{:02x}{:02x}{:02x}".format(*rgb), "on-light" if t > 0.55 else "on-dark"
+    rgb = [round(a + (b - a) * f) for a, b in zip(DIVERGING[i], DIVERGING[i + 1], strict=True)]
+    return "#{:02x}{:02x}{:02x}".format(*rgb), "on-dark" if abs(t - 0.5) > 0.38 else "on-light"
 
 
-def scale_stops() -> list[dict]:
-    """The heatmap's colour scale as gradient stops, for its legend."""
-    n = len(VIRIDIS) - 1
-    return [{"offset": f"{i / n:g}", "color": "#{:02x}{:02x}{:02x}".format(*rgb)} for i, rgb in enumerate(VIRIDIS)]
+def diverging_stops() -> list[dict]:
+    n = len(DIVERGING) - 1
+    return [{"offset": f"{i / n:g}", "color": "#{:02x}{:02x}{:02x}".format(*rgb)} for i, rgb in enumerate(DIVERGING)]
 
 
-def heatmap(rows: list[str], cols: list[str], values: dict[tuple[str, str], float | None], *, lo: float = 0.0,
-            hi: float = 1.0, cell_w: int = 62, cell_h: int = 24, label_w: int = 44) -> dict:
-    """A grid of cells, one per (row, col), filled by value on the shared scale [lo, hi]."""
+def change_heatmap(rows: list[str], cols: list[str], values: dict[tuple[str, str], float | None], *,
+                   divider_after: int | None = None, span: float | None = None, cell_w: int = 62, cell_h: int = 24,
+                   label_w: int = 44) -> dict:
+    """Rows (languages) x columns (noise rates): the first column's value, then each other
+    column's change from it on a diverging scale of +-`span` (default: the largest change, at
+    least 0.05). `divider_after` draws a line below that row (low- from high-resource)."""
+    base = {row: values.get((row, cols[0])) for row in rows}
+    deltas = {(row, col): None if values.get((row, col)) is None or base[row] is None
+              else values[(row, col)] - base[row] for row in rows for col in cols[1:]}
+    if span is None:
+        span = max([0.05, *(abs(d) for d in deltas.values() if d is not None)])
     top = 22
     cells = []
     for r, row in enumerate(rows):
         for c, col in enumerate(cols):
             v = values.get((row, col))
-            fill, ink = colour(v, lo, hi)
+            if c == 0:
+                fill, ink, text = ("#eeeeee" if v is None else "#ffffff"), "on-light", "-" if v is None else f"{v:.3f}"
+            else:
+                d = deltas[(row, col)]
+                fill, ink = diverging(d, span)
+                text = "-" if d is None else f"{round(d, 3) or 0.0:+.3f}"  # never "-0.000"
             cells.append({"x": label_w + c * cell_w, "y": top + r * cell_h, "w": cell_w - 2, "h": cell_h - 2,
-                          "fill": fill, "ink": ink, "value": v, "row": row, "col": col,
-                          "text": "-" if v is None else f"{v:.3f}"})
+                          "fill": fill, "ink": ink, "value": v, "row": row, "col": col, "text": text,
+                          "base": c == 0})
+    divider = None if divider_after is None else top + (divider_after + 1) * cell_h - 1
     return {"width": label_w + len(cols) * cell_w, "height": top + len(rows) * cell_h + 4, "cells": cells,
             "rows": [{"label": row, "y": top + r * cell_h + cell_h / 2} for r, row in enumerate(rows)],
             "cols": [{"label": col, "x": label_w + c * cell_w + cell_w / 2} for c, col in enumerate(cols)],
-            "cell_w": cell_w, "cell_h": cell_h}
+            "cell_w": cell_w, "cell_h": cell_h, "divider": divider, "span": span}

@@ -5,8 +5,10 @@ scored exactly as `clir-bench score` scores it (`scoring.score_run`); the score 
 keyed by the sha256 of the run's content, the qrels, the metrics, the bootstrap settings and
 the harness and pytrec_eval versions, so a score is reused only where it would come out the
 same. Rank is by the macro mean of the primary metric over all the track's languages.
-Significance: paired t-tests per language and over all queries against the best reference
-(harness-produced) system of the track, Holm-corrected over those tests (`clir_bench.evaluation.stats`).
+Uncertainty: every row is tested against #1 on the mean over languages, paired over topics, Holm
+over the rows (`group`); each submission's page compares it with #1 and the no-OT control per
+language and over topics; the headline tests the best OT system against the control and
+zero-shot. All of it is `clir-bench compare`'s code (`clir_bench.evaluation.compare`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from clir_bench.leaderboard.store import Invalid, Submission, discover
 
 ALPHA = 0.05
 SEED = 0
+COMPARE_RESAMPLES = 2000  # bootstrap resamples of a paired difference on the board
+COMPARE_FLIPS = 2000  # sign flips of its randomisation test
 
 
 @dataclass
@@ -118,7 +122,8 @@ def _row(sub: Submission, report: ScoreReport) -> dict:
         "url": sub.meta["url"], "date": sub.meta["date"], "href": f"s/{sub.track}/{sub.name}/index.html",
         "languages": langs, "mean": _mean(v["value"] for v in langs.values()),
         "low": s.get("low"), "high": s.get("high"), "gap": s.get("gap"), "relative_gap": s.get("relative_gap"),
-        "ci": {k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")},
+        "ci": {"mean": list(report.mean_ci), **{k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")}},
+        "system": sub.meta.get("system", {}), "vs_top": None, "group": None,
         "run_sha256": report.run.sha256, "warnings": len(report.warnings),
     }
 
@@ -131,25 +136,25 @@ def _rank(rows: list[dict]) -> None:
         row["rank"] = rows[i - 1]["rank"] if same else i + 1
 
 
-def _significance(report: ScoreReport, best: ScoreReport | None, best_name: str | None, judgments) -> dict | None:
-    """Paired t-tests against the best reference system, per language and over all queries; Holm."""
-    from clir_bench.evaluation.stats import holm, paired_t
+def _comparisons(row: dict, rows: list[dict], reports: dict, judgments) -> list[dict]:
+    """This submission against #1 and against the no-OT control (or, without one, the best reference):
+    `clir-bench compare`'s rows, per language and over topics, Holm within each comparison."""
+    from clir_bench.evaluation.compare import compare
 
-    if best is None:
-        return None
-    primary = report.primary
-    groups = {lang: [q for q in judgments.qrels if judgments.lang_of[q] == lang] for lang in report.languages}
-    groups["all queries"] = list(judgments.qrels)
-    tests = []
-    for label, qids in groups.items():
-        a = [report.per_query[q][primary] for q in qids]
-        b = [best.per_query[q][primary] for q in qids]
-        tests.append({"group": label, **paired_t(a, b)})
-    for test, adjusted in zip(tests, holm([t["p"] for t in tests]), strict=True):
-        test["p_holm"] = adjusted
-        test["significant"] = adjusted is not None and adjusted < ALPHA
-    return {"against": best_name, "metric": primary, "test": "two-sided paired t-test", "correction": "Holm",
-            "alpha": ALPHA, "tests": tests}
+    chosen = []
+    control = next((r for r in rows if _role(r) == "control"), None)
+    reference = next((r for r in rows if r["produced_by"] == "harness" and r is not row), None)
+    for label, other in (("#1", rows[0]), ("the no-OT control", control),
+                         ("the best reference system", None if control else reference)):
+        if other is None or other is row or any(other is o for _, o in chosen):
+            continue
+        chosen.append((label, other))
+    out = []
+    for label, other in chosen:
+        c = compare(reports[row["name"]][1], reports[other["name"]][1], judgments, names=(row["name"], other["name"]),
+                    resamples=COMPARE_RESAMPLES, flips=COMPARE_FLIPS)
+        out.append({"against": other["name"], "label": label, **c.to_dict()})
+    return out
 
 
 def _family_key(track) -> tuple:
@@ -172,6 +177,7 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
                                                         "points": []})
                 sysd["points"].append({"track": t["name"], "rate": t["noise_rate"], "mean": row["mean"],
                                        "low": row["low"], "high": row["high"], "gap": row["gap"],
+                                       "mean_ci": row["ci"]["mean"], "gap_ci": row["ci"]["gap"],
                                        "languages": {k: v["value"] for k, v in row["languages"].items()}})
         ordered = sorted(systems.values(), key=lambda s: (s["produced_by"] != "harness",
                                                           -(_mean(p["mean"] for p in s["points"]) or 0), s["name"]))
@@ -179,6 +185,9 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
             "id": f"family-{len(families) + 1}", "collection": key[0], "noise_kind": key[2], "metric": key[3],
             "metric_label": track.primary.label, "languages": members[0]["languages"],
             "tracks": [{"name": t["name"], "rate": t["noise_rate"]} for t in members], "systems": ordered,
+            "headline": [{"track": t["name"], "rate": t["noise_rate"], **t["headline"]} for t in members
+                         if t["headline"]],
+            "finding": _finding([t["headline"] for t in members if t["headline"]]),
         })
     return families
 
@@ -215,6 +224,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
             rows.append(_row(sub, entry["report"]))
             reports[sub.name] = (sub, entry["report"], entry["sha256"])
         _rank(rows)
+        _versus_top(rows, {n: r for n, (_, r, _) in reports.items()}, j)
         refs = [r for r in rows if r["produced_by"] == "harness"]
         best = refs[0]["name"] if refs else None
         languages = [{"code": lang, "name": LANGUAGES.get(lang).name if lang in LANGUAGES else lang, "class": cls}
@@ -225,13 +235,13 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
         tracks.append({"name": name, "version": track.version, "description": track.description,
                        "noise_rate": track.noise.rate, "metric": track.primary.name,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
-                       "best_reference": best, "provenance": prov,
+                       "best_reference": best, "provenance": prov, "facts": _facts(track, j),
+                       "chance": _chance(track, j), "headline": _headline(rows, reports, j, rate=track.noise.rate),
                        "invalid": [b for b in invalid if b["track"] == name]})
         for row in rows:
             sub, report, sha = reports[row["name"]]
-            other = best if best != row["name"] else (refs[1]["name"] if len(refs) > 1 else None)
-            significance = _significance(report, reports[other][1] if other else None, other, j)
-            page = _page(sub, report, row, track, {**prov, "run_content_sha256": sha}, significance, j)
+            page = _page(sub, report, row, track, {**prov, "run_content_sha256": sha},
+                         _comparisons(row, rows, reports, j), j)
             pages.append({**page, "best_reference": best, "metric_label": track.primary.label})
     invalid_elsewhere = [b for b in invalid if b["track"] not in {t["name"] for t in tracks}]
     return Board(tracks=tracks, families=_families(tracks, by_track), pages=pages,
@@ -239,11 +249,129 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                  provenance={**_versions(), "submissions": len(subs), "invalid": len(invalid)})
 
 
+def _versus_top(rows: list[dict], reports: dict[str, ScoreReport], judgments) -> None:
+    """Each row against #1 on the mean over languages, paired over topics (`clir-bench compare`'s
+    code), Holm over the rows; a row that #1 does not beat significantly shares its group."""
+    from clir_bench.evaluation.compare import compare
+    from clir_bench.evaluation.stats import holm
+
+    if not rows:
+        return
+    top = reports[rows[0]["name"]]
+    tests = [(row, compare(reports[row["name"]], top, judgments, resamples=COMPARE_RESAMPLES,
+                           only={"mean"}).rows[0]) for row in rows[1:]]
+    for (row, test), p in zip(tests, holm([t.p_t for _, t in tests]), strict=True):
+        row["vs_top"] = {"diff": test.diff, "ci": list(test.ci), "p_holm": p, "mdd": test.mdd, "n": test.n,
+                         "distinguishable": p is not None and p < ALPHA}
+    for row in rows:
+        row["group"] = "below #1" if row["vs_top"] and row["vs_top"]["distinguishable"] else "top"
+
+
+def _facts(track, judgments) -> dict:
+    """What a score on this track rests on: languages by class, queries, documents per query."""
+    per_lang: dict[str, int] = {}
+    for q in judgments.qrels:
+        per_lang[judgments.lang_of[q]] = per_lang.get(judgments.lang_of[q], 0) + 1
+    docs = [len(d) for d in (judgments.spec.docs_of or {}).values()]
+    topics = {judgments.topic(q) for q in judgments.qrels}
+    name = {code: LANGUAGES.get(code).name if code in LANGUAGES else code for code in track.languages}
+    return {
+        "classes": {c: [{"code": lang, "name": name[lang], "queries": per_lang.get(lang, 0)}
+                        for lang in track.of_class(c)] for c in ("low", "high")},
+        "queries": sum(per_lang.values()), "topics": len(topics),
+        "docs_per_query": (min(docs), max(docs)) if docs else None,
+        "collection": track.collection.describe(), "metrics": [m.label for m in track.metrics],
+        "primary": track.primary.label,
+    }
+
+
+def _chance(track, judgments) -> dict | None:
+    """The scores a random ranking is expected to reach: per language, the class means and the gap."""
+    from clir_bench.evaluation.metrics import chance_map
+
+    if track.primary.name != "map":
+        return None
+    chance = chance_map(judgments)
+    if any(v is None for v in chance.values()):
+        return None
+    low = [chance[lang] for lang in track.of_class("low") if lang in chance]
+    high = [chance[lang] for lang in track.of_class("high") if lang in chance]
+    out = {"languages": chance, "mean": _mean(chance.values()), "low": _mean(low), "high": _mean(high)}
+    out["gap"] = None if out["low"] is None or out["high"] is None else out["high"] - out["low"]
+    return out
+
+
+def _role(row: dict) -> str | None:
+    """A reference system's role in the research question, from what the harness recorded."""
+    if row["produced_by"] != "harness":
+        return None
+    recipe = row["system"].get("recipe")
+    if recipe == "no-ot":
+        return "control"
+    if recipe:
+        return "ot"
+    return "zero-shot" if "encoder" in row["system"] else None
+
+
+def _headline(rows: list[dict], reports: dict, judgments, *, rate: float) -> dict | None:
+    """What the track shows now: the best system, and the best OT system against the no-OT control
+    and against zero-shot on the low mean and the gap (topic-level, Holm over those four tests)."""
+    from clir_bench.evaluation.compare import compare
+    from clir_bench.evaluation.stats import holm
+
+    if not rows:
+        return None
+    best = rows[0]
+    out = {"rate": rate, "best": {k: best[k] for k in ("name", "mean", "low", "high", "gap")} | {"ci": best["ci"]},
+           "tied_with_best": sum(1 for r in rows[1:] if r["group"] == "top"), "ot": None}
+    by_role: dict[str, list[dict]] = {}
+    for row in rows:
+        by_role.setdefault(_role(row) or "", []).append(row)
+    if not by_role.get("ot"):
+        return out
+    ot = by_role["ot"][0]  # rows are ranked: the best OT system
+    tests = []
+    for role in ("control", "zero-shot"):
+        if by_role.get(role):
+            other = by_role[role][0]
+            c = compare(reports[ot["name"]][1], reports[other["name"]][1], judgments, resamples=COMPARE_RESAMPLES,
+                        only={"low mean", "gap"})
+            tests += [{"against": other["name"], "role": role, **_test(r)} for r in c.rows]
+    for test, p in zip(tests, holm([t["p_t"] for t in tests]), strict=True):
+        test["p_holm"] = p
+        test["significant"] = p is not None and p < ALPHA
+    out["ot"] = {"name": ot["name"], "tests": tests}
+    return out
+
+
+def _finding(headlines: list[dict]) -> str | None:
+    """One sentence on OT against the no-OT control across the family's noise rates, from the tests."""
+    tests = [(h, t) for h in headlines if h.get("ot") for t in h["ot"]["tests"] if t["role"] == "control"]
+    if not tests:
+        return None
+    rates = len({id(h) for h, _ in tests})
+    wins = [(h, t) for h, t in tests if t["significant"]]
+    mdds = [t["mdd"] for _, t in tests if t["mdd"] is not None]
+    span = f"; the smallest difference these topics could detect is {min(mdds):.3f}–{max(mdds):.3f}" if mdds else ""
+    if not wins:
+        return (f"At none of the {rates} noise rates does the best OT system differ measurably from the no-OT "
+                f"control on the low-resource mean or the gap (topic-level paired t-tests, Holm){span}. "
+                "OT adds nothing measurable here.")
+    said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
+    return (f"The best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
+            f"({said}; topic-level paired t-tests, Holm){span}.")
+
+
+def _test(row) -> dict:
+    return {"statistic": row.group, "diff": row.diff, "ci": list(row.ci), "p_t": row.p_t, "mdd": row.mdd,
+            "n": row.n}
+
+
 def _invalid(b: Invalid) -> dict:
     return {"where": b.where, "reason": b.reason, "track": b.track, "name": b.name}
 
 
-def _page(sub: Submission, report: dict, row: dict, track, prov: dict, significance: dict | None,
+def _page(sub: Submission, report: ScoreReport, row: dict, track, prov: dict, comparisons: list[dict],
           judgments) -> dict:
     metrics = list(report.metrics)
     languages = [{"language": lang, "class": r.resource_class, "queries": r.queries, "missing": r.missing,
@@ -251,6 +379,7 @@ def _page(sub: Submission, report: dict, row: dict, track, prov: dict, significa
     queries = [{"qid": q, "language": judgments.lang_of[q], **values} for q, values in report.per_query.items()]
     return {"track": track.name, "name": sub.name, "meta": sub.meta, "row": row, "metrics": metrics,
             "primary": report.primary, "languages": languages, "summary": report.to_dict()["summary"],
-            "queries": queries, "significance": significance, "warnings": list(report.warnings),
+            "queries": queries, "comparisons": comparisons, "warnings": list(report.warnings),
+            "run_source": str(sub.run), "run_name": sub.run.name,
             "provenance": {**prov, "run_file": report.run.path, "run_file_sha256": report.run.sha256,
                            "bootstrap": report.provenance["bootstrap"]}}

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,9 @@ MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
 STATIC = ("site.css", "sort.js")
 MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
+RUN_COPY_LIMIT = 16 << 20  # run files up to this size are downloadable from their page
+COMPARE_COLUMNS = ["against", "group", "unit", "n", "a", "b", "diff", "ci_low", "ci_high", "sd", "t", "p_t",
+                   "p_t_holm", "p_randomisation", "p_randomisation_holm", "significant", "mdd"]
 
 
 def _env():
@@ -36,11 +40,21 @@ def _env():
     env.filters["num"] = _num
     env.filters["ci"] = _ci
     env.filters["sortkey"] = lambda x: "" if x is None else repr(float(x))
+    env.filters["signed"] = lambda x: "–" if x is None else f"{x:+.3f}"
+    env.filters["pval"] = _pval
+    env.globals["marker_path"] = charts.marker_path
     return env
 
 
 def _num(x, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _pval(p) -> str:
+    """A p-value as a reader wants it: three decimals, `< 0.001` below that, never 0.0000."""
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _ci(ci) -> str:
@@ -63,6 +77,18 @@ class Writer:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="\n")
         self.count += 1
+
+    def copy(self, rel: str, source: Path, *, limit: int) -> str | None:
+        """Copy a file into the site (None where it is larger than `limit` bytes); its path from the root."""
+        if source.stat().st_size > limit:
+            return None
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to(self.root):
+            raise ClirBenchError(f"refusing to write {rel!r}: it leaves the output folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        self.count += 1
+        return rel
 
     def table(self, rel_stem: str, columns: list[str], rows: list[dict]) -> dict:
         """CSV and JSON of one table; returns their paths (from the site's root) for the page's links."""
@@ -87,20 +113,22 @@ def _csv_cell(value):
 
 def _track_rows(t: dict) -> tuple[list[str], list[dict]]:
     langs = [lang["code"] for lang in t["languages"]]
-    columns = ["rank", "name", "team", "produced_by"]
+    columns = ["order", "name", "group", "p_vs_top_holm", "team", "produced_by"]
     for lang in langs:
         columns += [lang, f"{lang}_ci_low", f"{lang}_ci_high"]
     for k in ("mean", "low", "high", "gap", "relative_gap"):
-        columns += [k] + ([f"{k}_ci_low", f"{k}_ci_high"] if k != "mean" else [])
+        columns += [k, f"{k}_ci_low", f"{k}_ci_high"]
     columns += ["date", "url", "run_sha256"]
     rows = []
     for r in t["rows"]:
-        row = {k: r[k] for k in ("rank", "name", "team", "produced_by", "mean", "low", "high", "gap",
+        row = {k: r[k] for k in ("name", "group", "team", "produced_by", "mean", "low", "high", "gap",
                                  "relative_gap", "date", "url", "run_sha256")}
+        row["order"] = r["rank"]
+        row["p_vs_top_holm"] = r["vs_top"]["p_holm"] if r["vs_top"] else None
         for lang in langs:
             v = r["languages"].get(lang, {"value": None, "ci": [None, None]})
             row.update({lang: v["value"], f"{lang}_ci_low": v["ci"][0], f"{lang}_ci_high": v["ci"][1]})
-        for k in ("low", "high", "gap", "relative_gap"):
+        for k in ("mean", "low", "high", "gap", "relative_gap"):
             ci = r["ci"].get(k) or [None, None]
             row.update({f"{k}_ci_low": ci[0], f"{k}_ci_high": ci[1]})
         rows.append(row)
@@ -111,19 +139,27 @@ def _family_view(f: dict) -> dict:
     """Charts and heatmaps of one family of tracks (same collection and languages, noise rates vary)."""
     shown = f["systems"][:MAX_LINES]
     x_label = f"{f['noise_kind']} noise rate"
-    metric = f"{f['metric_label']}, macro mean over languages"
-    mean = charts.line_chart(shown, x_key="rate", y_key="mean", x_label=x_label, y_label=metric)
-    gap = charts.line_chart(shown, x_key="rate", y_key="gap", x_label=x_label,
+    metric = f"{f['metric_label']}, mean over languages"
+    mean = charts.line_chart(shown, x_key="rate", y_key="mean", ci_key="mean_ci", x_label=x_label, y_label=metric)
+    gap = charts.line_chart(shown, x_key="rate", y_key="gap", ci_key="gap_ci", x_label=x_label,
                             y_label=f"gap (high − low {f['metric_label']})", include_zero=True)
-    langs = [lang["code"] for lang in f["languages"]]
+    low = [lang["code"] for lang in f["languages"] if lang["class"] == "low"]
+    langs = low + [lang["code"] for lang in f["languages"] if lang["class"] != "low"]
     rates = [f"{t['rate']:g}" for t in f["tracks"]]
+    values = {s["name"]: {(lang, f"{p['rate']:g}"): p["languages"].get(lang) for p in s["points"] for lang in langs}
+              for s in f["systems"]}
+    changes = [abs(v - vals.get((lang, rates[0])))
+               for vals in values.values() for (lang, _), v in vals.items()
+               if v is not None and vals.get((lang, rates[0])) is not None]
+    span = max([0.05, *changes])  # one scale for every system of the family
     heat = []
     for s in f["systems"]:
         s["by_track"] = {p["track"]: p for p in s["points"]}
-        values = {(lang, f"{p['rate']:g}"): p["languages"].get(lang) for p in s["points"] for lang in langs}
-        heat.append({"name": s["name"], "produced_by": s["produced_by"], "map": charts.heatmap(langs, rates, values)})
+        heat.append({"name": s["name"], "produced_by": s["produced_by"],
+                     "map": charts.change_heatmap(langs, rates, values[s["name"]], span=span,
+                                                  divider_after=len(low) - 1 if 0 < len(low) < len(langs) else None)})
     return {**f, "mean_chart": mean, "gap_chart": gap, "heatmaps": heat, "hidden": len(f["systems"]) - len(shown),
-            "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)]}
+            "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)], "span": span}
 
 
 def render(board: Board, w: Writer) -> None:
@@ -138,25 +174,35 @@ def render(board: Board, w: Writer) -> None:
         columns, rows = _track_rows(t)
         downloads[t["name"]] = w.table(f"data/{t['name']}", columns, rows)
     invalid = w.table("data/invalid", ["where", "track", "name", "reason"], board.invalid)
-    w.text("index.html", env.get_template("index.html").render(
-        root="", page="index", downloads=downloads, invalid=board.invalid, invalid_downloads=invalid, **common))
 
     families = []
     for f in board.families:
         view = _family_view(f)
         points = [{"system": s["name"], "produced_by": s["produced_by"], "track": p["track"], "rate": p["rate"],
-                   "mean": p["mean"], "low": p["low"], "high": p["high"], "gap": p["gap"]}
+                   "mean": p["mean"], "mean_ci_low": p["mean_ci"][0], "mean_ci_high": p["mean_ci"][1],
+                   "low": p["low"], "high": p["high"], "gap": p["gap"], "gap_ci_low": (p["gap_ci"] or [None])[0],
+                   "gap_ci_high": (p["gap_ci"] or [None, None])[1]}
                   for s in f["systems"] for p in s["points"]]
-        view["downloads"] = w.table(f"data/{f['id']}", ["system", "produced_by", "track", "rate", "mean", "low",
-                                                         "high", "gap"], points)
+        view["downloads"] = w.table(f"data/{f['id']}", ["system", "produced_by", "track", "rate", "mean",
+                                                         "mean_ci_low", "mean_ci_high", "low", "high", "gap",
+                                                         "gap_ci_low", "gap_ci_high"], points)
         per_lang = [{"system": s["name"], "track": p["track"], "rate": p["rate"], "language": lang, "value": v}
                     for s in f["systems"] for p in s["points"] for lang, v in p["languages"].items()]
         view["heat_downloads"] = w.table(f"data/{f['id']}-languages",
                                          ["system", "track", "rate", "language", "value"], per_lang)
         families.append(view)
+    w.text("index.html", env.get_template("index.html").render(
+        root="", page="index", downloads=downloads, invalid=board.invalid, invalid_downloads=invalid, families=families,
+        **common))
     w.text("noise.html", env.get_template("noise.html").render(root="", page="noise", families=families,
-                                                               stops=charts.scale_stops(), **common))
+                                                               stops=charts.diverging_stops(), **common))
 
+    other_rates = {}  # (track, system) -> the same system on the family's other tracks
+    for f in board.families:
+        for s in f["systems"]:
+            for point in s["points"]:
+                other_rates[(point["track"], s["name"])] = [
+                    {"track": q["track"], "rate": q["rate"]} for q in s["points"] if q["track"] != point["track"]]
     page_t = env.get_template("submission.html")
     for p in board.pages:
         base = f"s/{p['track']}/{p['name']}"
@@ -165,10 +211,12 @@ def render(board: Board, w: Writer) -> None:
                      for r in p["languages"]]
         files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows),
                  "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"])}
-        if p["significance"]:
-            files["significance"] = w.table(f"{base}/significance",
-                                            ["group", "n", "mean_diff", "t", "p", "p_holm", "significant"],
-                                            p["significance"]["tests"])
+        for i, c in enumerate(p["comparisons"]):
+            c["files"] = w.table(f"{base}/compare-{i + 1}", COMPARE_COLUMNS,
+                                 [{**row, "ci_low": row["ci"][0], "ci_high": row["ci"][1], "against": c["against"]}
+                                  for row in c["rows"]])
+        files["run"] = w.copy(f"{base}/{p['run_name']}", Path(p["run_source"]), limit=RUN_COPY_LIMIT)
+        p["other_rates"] = other_rates.get((p["track"], p["name"]), [])
         w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
         w.text(f"{base}/index.html", page_t.render(root="../../../", page="submission", p=p, files=files, **common))
     w.text("site.json", json.dumps({"provenance": board.provenance, "tracks": board.tracks,
