@@ -47,7 +47,9 @@ def test_build_lists_every_track_and_submission(cli, store_root, tmp_path):
         assert f'id="track-{track}"' in index
         assert (site / "s" / track / name / "index.html").is_file()
         assert f'href="s/{track}/{name}/index.html"' in index
-    rows = json.loads((site / "data" / "noise-0.3.json").read_text())
+    table = json.loads((site / "data" / "noise-0.3.json").read_text())
+    assert table["about"]["track"] == "noise-0.3" and table["about"]["provenance"]["qrels_sha256"]  # self-describing
+    rows = table["rows"]
     assert [r["order"] for r in rows] == sorted(r["order"] for r in rows)
     assert rows[0]["group"] == "top" and all(r["group"] in ("top", "below #1") for r in rows)
     assert all(r["gap"] == pytest.approx(r["high"] - r["low"]) for r in rows)
@@ -58,7 +60,7 @@ def test_build_lists_every_track_and_submission(cli, store_root, tmp_path):
     assert noise.count('class="heatmap"') == 5
     page = (site / "s" / "noise-0.3" / "system-004" / "index.html").read_text()
     assert "Compared with other systems" in page and "Holm" in page
-    sig = json.loads((site / "s" / "noise-0.3" / "system-004" / "compare-1.json").read_text())
+    sig = json.loads((site / "s" / "noise-0.3" / "system-004" / "compare-1.json").read_text())["rows"]
     assert [t["group"] for t in sig] == ["sw", "so", "yo", "ha", "de", "fr", "fi", "mean", "low mean", "high mean",
                                          "gap"]
     assert {t["unit"] for t in sig[-4:]} == {"topics"}
@@ -74,7 +76,7 @@ def test_scores_match_clir_bench_score(cli, store_root, tmp_path):
     code, output = cli("score", run, "--track", "noise-0.3", "--json", "--bootstrap", "200")
     assert code == 0, output
     report = json.loads(output[output.index("{"):])
-    row = next(r for r in json.loads((tmp_path / "site" / "data" / "noise-0.3.json").read_text())
+    row = next(r for r in json.loads((tmp_path / "site" / "data" / "noise-0.3.json").read_text())["rows"]
                if r["name"] == "system-003")
     assert row["gap"] == pytest.approx(report["summary"]["map"]["gap"], abs=1e-12)
     assert row["sw"] == pytest.approx(report["languages"]["sw"]["mean"]["map"], abs=1e-12)
@@ -113,7 +115,8 @@ def test_invalid_entries_are_listed_and_the_build_succeeds(cli, tmp_path):
     (root / "noise-9.9").mkdir()
     output = _build(cli, root, tmp_path / "site")
     assert "2 submission(s) on 1 track(s), 4 invalid" in output
-    invalid = {b["where"]: b["reason"] for b in json.loads((tmp_path / "site" / "data" / "invalid.json").read_text())}
+    listed = json.loads((tmp_path / "site" / "data" / "invalid.json").read_text())["rows"]
+    invalid = {b["where"]: b["reason"] for b in listed}
     assert "run.trec:2: found document 'udhr-0101' a second time" in invalid["noise-0.3/dup-docs"]
     assert invalid["noise-0.3/broken-json"].startswith("noise-0.3/broken-json/metadata.json:3:")
     assert "submitted for version 0 of noise-0.3, which is now version 1" in invalid["noise-0.3/old-version"]
@@ -155,7 +158,8 @@ def test_a_hostile_submission_is_escaped_or_refused(cli, tmp_path):
     output = _build(cli, root, tmp_path / "site")
     assert "3 submission(s) on 1 track(s), 5 invalid" in output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "site"])  # nothing written beside
-    invalid = {b["where"]: b["reason"] for b in json.loads((tmp_path / "site" / "data" / "invalid.json").read_text())}
+    listed = json.loads((tmp_path / "site" / "data" / "invalid.json").read_text())["rows"]
+    invalid = {b["where"]: b["reason"] for b in listed}
     assert "not a submission folder" in invalid["noise-0.3/linked"]
     assert "not a submission folder" in invalid["noise-0.3/<script>alert(3)<"]
     assert "found a symbolic link, expected a plain file" in invalid["noise-0.3/traversal"]
@@ -163,8 +167,8 @@ def test_a_hostile_submission_is_escaped_or_refused(cli, tmp_path):
     assert "expected an http(s):// address" in invalid["noise-0.3/scheme"]
     site = tmp_path / "site"
     html = _html(site)
-    assert set(html) == {"index.html", "noise.html", *(f"s/noise-0.3/{n}/index.html" for n in
-                                                       ("ref-0", "ref-1", "hostile"))}
+    assert set(html) == {"index.html", "noise.html", "submit.html", *(f"s/noise-0.3/{n}/index.html" for n in
+                                                                      ("ref-0", "ref-1", "hostile"))}
     for text in html.values():
         assert "secret" not in text
         assert not re.search(r"<script>alert|<img", text)  # markup only as escaped text

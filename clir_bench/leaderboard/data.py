@@ -123,9 +123,16 @@ def _row(sub: Submission, report: ScoreReport) -> dict:
         "languages": langs, "mean": _mean(v["value"] for v in langs.values()),
         "low": s.get("low"), "high": s.get("high"), "gap": s.get("gap"), "relative_gap": s.get("relative_gap"),
         "ci": {"mean": list(report.mean_ci), **{k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")}},
-        "system": sub.meta.get("system", {}), "vs_top": None, "group": None,
+        "system": sub.meta.get("system", {}), "vs_top": None, "group": None, "kind": _kind(sub.meta),
         "run_sha256": report.run.sha256, "warnings": len(report.warnings),
     }
+
+
+def _kind(meta: dict) -> str:
+    """reference (the harness's own systems), verified (a registered system the harness ran), uploaded."""
+    if meta["produced_by"] != "harness":
+        return "uploaded"
+    return "reference" if meta["team"] == "clir-bench reference" else "verified"
 
 
 def _rank(rows: list[dict]) -> None:
@@ -174,7 +181,7 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
         for t in members:
             for row in t["rows"]:
                 sysd = systems.setdefault(row["name"], {"name": row["name"], "produced_by": row["produced_by"],
-                                                        "points": []})
+                                                        "kind": row["kind"], "points": []})
                 sysd["points"].append({"track": t["name"], "rate": t["noise_rate"], "mean": row["mean"],
                                        "low": row["low"], "high": row["high"], "gap": row["gap"],
                                        "mean_ci": row["ci"]["mean"], "gap_ci": row["ci"]["gap"],

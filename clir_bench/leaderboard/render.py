@@ -26,6 +26,12 @@ MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
 STATIC = ("site.css", "sort.js")
 MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
+CHANGES = (  # what changed, for readers comparing numbers across builds
+    {"what": "harness 0.1.0, reports format 2", "change": "class means, gap and the mean over languages carry "
+     "topic-level intervals (a paragraph asked in every language is one unit); rows show whether they are "
+     "significantly below #1; PSQ uses BM25's k1 = 1.5 (its reference runs were re-recorded)"},
+    {"what": "tracks noise-0.0 … noise-0.5, version 1", "change": "UDHR fold 0, 7 languages, misalignment noise"},
+)
 RUN_COPY_LIMIT = 16 << 20  # run files up to this size are downloadable from their page
 COMPARE_COLUMNS = ["against", "group", "unit", "n", "a", "b", "diff", "ci_low", "ci_high", "sd", "t", "p_t",
                    "p_t_holm", "p_randomisation", "p_randomisation_holm", "significant", "mdd"]
@@ -90,15 +96,19 @@ class Writer:
         self.count += 1
         return rel
 
-    def table(self, rel_stem: str, columns: list[str], rows: list[dict]) -> dict:
-        """CSV and JSON of one table; returns their paths (from the site's root) for the page's links."""
+    def table(self, rel_stem: str, columns: list[str], rows: list[dict], *, about: dict) -> dict:
+        """CSV and JSON of one table; returns their paths (from the site's root) for the page's links.
+
+        The JSON describes itself: {"about": what the table is, its track, version and provenance;
+        "columns"; "rows"}. The CSV holds the same rows, intervals in their own columns."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(columns)
         for row in rows:
             w.writerow([_csv_cell(row.get(c)) for c in columns])
         self.text(f"{rel_stem}.csv", buf.getvalue())
-        self.text(f"{rel_stem}.json", json.dumps(rows, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+        self.text(f"{rel_stem}.json", json.dumps({"about": about, "columns": columns, "rows": rows}, indent=1,
+                                                 ensure_ascii=False, allow_nan=False) + "\n")
         return {"csv": f"{rel_stem}.csv", "json": f"{rel_stem}.json"}
 
 
@@ -155,11 +165,21 @@ def _family_view(f: dict) -> dict:
     heat = []
     for s in f["systems"]:
         s["by_track"] = {p["track"]: p for p in s["points"]}
-        heat.append({"name": s["name"], "produced_by": s["produced_by"],
+        heat.append({"name": s["name"], "produced_by": s["produced_by"], "kind": s["kind"],
                      "map": charts.change_heatmap(langs, rates, values[s["name"]], span=span,
                                                   divider_after=len(low) - 1 if 0 < len(low) < len(langs) else None)})
     return {**f, "mean_chart": mean, "gap_chart": gap, "heatmaps": heat, "hidden": len(f["systems"]) - len(shown),
             "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)], "span": span}
+
+
+def _about(board: Board, track: dict | None, what: str, extra: dict | None = None) -> dict:
+    """What a download holds and what made it: the table, its track and version, provenance."""
+    about = {"table": what, **board.provenance}
+    if track is not None:
+        about.update(track=track["name"], track_version=track["version"], provenance=track["provenance"])
+    if extra:
+        about["submission_provenance"] = extra
+    return about
 
 
 def render(board: Board, w: Writer) -> None:
@@ -172,8 +192,11 @@ def render(board: Board, w: Writer) -> None:
     downloads = {}
     for t in board.tracks:
         columns, rows = _track_rows(t)
-        downloads[t["name"]] = w.table(f"data/{t['name']}", columns, rows)
-    invalid = w.table("data/invalid", ["where", "track", "name", "reason"], board.invalid)
+        downloads[t["name"]] = w.table(f"data/{t['name']}", columns, rows, about=_about(
+            board, t, f"{t['name']}: {t['metric_label']} per submission with 95% intervals; group: significantly below "
+                      "#1 or not (topic-level paired t-test on the mean over languages, Holm over the rows)"))
+    invalid = w.table("data/invalid", ["where", "track", "name", "reason"], board.invalid,
+                      about=_about(board, None, "store entries that could not be scored, and why"))
 
     families = []
     for f in board.families:
@@ -185,11 +208,16 @@ def render(board: Board, w: Writer) -> None:
                   for s in f["systems"] for p in s["points"]]
         view["downloads"] = w.table(f"data/{f['id']}", ["system", "produced_by", "track", "rate", "mean",
                                                          "mean_ci_low", "mean_ci_high", "low", "high", "gap",
-                                                         "gap_ci_low", "gap_ci_high"], points)
+                                                         "gap_ci_low", "gap_ci_high"], points,
+                                    about=_about(board, None, f"{f['metric_label']} mean and gap per system and noise "
+                                                 f"rate, 95% topic-level intervals; tracks "
+                                                 f"{', '.join(x['name'] for x in f['tracks'])}"))
         per_lang = [{"system": s["name"], "track": p["track"], "rate": p["rate"], "language": lang, "value": v}
                     for s in f["systems"] for p in s["points"] for lang, v in p["languages"].items()]
         view["heat_downloads"] = w.table(f"data/{f['id']}-languages",
-                                         ["system", "track", "rate", "language", "value"], per_lang)
+                                         ["system", "track", "rate", "language", "value"], per_lang,
+                                         about=_about(board, None, f"{f['metric_label']} per system, language and "
+                                                      "noise rate (the heatmaps' values)"))
         families.append(view)
     w.text("index.html", env.get_template("index.html").render(
         root="", page="index", downloads=downloads, invalid=board.invalid, invalid_downloads=invalid, families=families,
@@ -203,18 +231,26 @@ def render(board: Board, w: Writer) -> None:
             for point in s["points"]:
                 other_rates[(point["track"], s["name"])] = [
                     {"track": q["track"], "rate": q["rate"]} for q in s["points"] if q["track"] != point["track"]]
+    w.text("submit.html", env.get_template("submit.html").render(root="", page="submit", changes=CHANGES, **common))
     page_t = env.get_template("submission.html")
     for p in board.pages:
         base = f"s/{p['track']}/{p['name']}"
         lang_cols = ["language", "class", "queries", "missing", *p["metrics"], "ci_low", "ci_high"]
         lang_rows = [{**{k: v for k, v in r.items() if k != "ci"}, "ci_low": r["ci"][0], "ci_high": r["ci"][1]}
                      for r in p["languages"]]
-        files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows),
-                 "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"])}
+        track = next(t for t in board.tracks if t["name"] == p["track"])
+        files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows, about=_about(
+                     board, track, f"{p['name']}: every metric per language; ci: 95% interval of the primary",
+                     p["provenance"])),
+                 "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"], about=_about(
+                     board, track, f"{p['name']}: every metric per judged query (absent queries score 0)",
+                     p["provenance"]))}
         for i, c in enumerate(p["comparisons"]):
             c["files"] = w.table(f"{base}/compare-{i + 1}", COMPARE_COLUMNS,
                                  [{**row, "ci_low": row["ci"][0], "ci_high": row["ci"][1], "against": c["against"]}
-                                  for row in c["rows"]])
+                                  for row in c["rows"]],
+                                 about=_about(board, track, f"{p['name']} − {c['against']}: {c['tests']}",
+                                              p["provenance"]))
         files["run"] = w.copy(f"{base}/{p['run_name']}", Path(p["run_source"]), limit=RUN_COPY_LIMIT)
         p["other_rates"] = other_rates.get((p["track"], p["name"]), [])
         w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
