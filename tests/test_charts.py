@@ -46,9 +46,19 @@ def test_palette_contrast_markers_and_error_bars():
     assert all(charts.contrast_on_white(c) >= 3.0 for c in charts.PALETTE)
     looks = {(s["color"], s["dash"], s["marker"]) for s in map(charts.style, range(8))}
     assert len(looks) == 8 and len({s["marker"] for s in map(charts.style, range(4))}) == 4
-    series = [{"name": "a", "points": [{"rate": 0.0, "m": 0.5, "ci": (0.4, 0.7)}, {"rate": 0.5, "m": 0.45, "ci": None}]}]
+    points = [{"rate": 0.0, "m": 0.5, "ci": (0.4, 0.7)}, {"rate": 0.5, "m": 0.45, "ci": None}]
+    series = [{"name": "a", "points": points}]
     chart = charts.line_chart(series, x_key="rate", y_key="m", ci_key="ci", x_label="x", y_label="y")
     first, second = chart["lines"][0]["points"]
     assert first["bar"]["low"] == 0.4 and first["bar"]["y1"] > first["y"] > first["bar"]["y2"]
     assert second["bar"] is None
     assert float(chart["yticks"][-1]["label"]) >= 0.7  # the axis holds the intervals
+
+
+def test_difference_bars_sort_and_count():
+    chart = charts.difference_bars([("q1", 0.2), ("q2", -0.1), ("q3", 0.0), ("q4", 0.05)])
+    assert [b["label"] for b in chart["bars"]] == ["q1", "q4", "q3", "q2"]
+    assert (chart["better"], chart["worse"], chart["same"]) == (2, 1, 1)
+    up, down = chart["bars"][0], chart["bars"][-1]
+    assert up["y"] + up["h"] == pytest.approx(chart["zero"]) and down["y"] == chart["zero"]
+    assert charts.difference_bars([])["empty"]

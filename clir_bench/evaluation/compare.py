@@ -129,7 +129,8 @@ def _row(group: str, unit: str, a: float | None, b: float | None, d: list[float]
         sd = None  # identical on every unit: no variance to plan from
     ci = interval(bootstrap_ci([d], lambda ms: ms[0], resamples=resamples, seed=seed)) if d else (None, None)
     return Difference(group=group, unit=unit, a=a, b=b, diff=None if a is None or b is None else a - b, n=len(d),
-                      ci=ci, sd=sd, t=clean(test["t"]), p_t=test["p"], p_randomisation=randomisation_p(d, flips=flips, seed=seed),
+                      ci=ci, sd=sd, t=clean(test["t"]), p_t=test["p"],
+                      p_randomisation=randomisation_p(d, flips=flips, seed=seed),
                       mdd=mdd(sd, len(d)) if sd is not None else None,
                       needed={f"{x:g}": units_needed(sd, x) if sd is not None else None for x in TARGETS})
 

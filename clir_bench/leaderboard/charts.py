@@ -176,3 +176,25 @@ def change_heatmap(rows: list[str], cols: list[str], values: dict[tuple[str, str
             "rows": [{"label": row, "y": top + r * cell_h + cell_h / 2} for r, row in enumerate(rows)],
             "cols": [{"label": col, "x": label_w + c * cell_w + cell_w / 2} for c, col in enumerate(cols)],
             "cell_w": cell_w, "cell_h": cell_h, "divider": divider, "span": span}
+
+
+def difference_bars(values: list[tuple[str, float]], *, width: int = 620, height: int = 160) -> dict:
+    """Per-query differences (label, A - B), sorted, as bars up (A better) or down from a zero line."""
+    left, right, top, bottom = 44, 8, 10, 22
+    if not values:
+        return {"empty": True, "width": width, "height": height, "bars": []}
+    ordered = sorted(values, key=lambda v: (-v[1], v[0]))
+    span = max(0.05, *(abs(v) for _, v in ordered))
+    ph, pw = height - top - bottom, width - left - right
+    zero = top + ph / 2
+    step = pw / len(ordered)
+    bars = []
+    for i, (label, v) in enumerate(ordered):
+        h = abs(v) / span * ph / 2
+        bars.append({"x": round(left + i * step, 2), "w": round(max(step - 0.5, 0.5), 2),
+                     "y": round(zero - h if v > 0 else zero, 2), "h": round(max(h, 0.0), 2), "label": label,
+                     "value": v, "sign": "up" if v > 0 else "down" if v < 0 else "zero"})
+    return {"empty": False, "width": width, "height": height, "bars": bars, "zero": round(zero, 2), "left": left,
+            "right": width - right, "top": top, "bottom": height - bottom, "span": span,
+            "better": sum(v > 0 for _, v in ordered), "worse": sum(v < 0 for _, v in ordered),
+            "same": sum(v == 0 for _, v in ordered)}

@@ -160,7 +160,10 @@ def _comparisons(row: dict, rows: list[dict], reports: dict, judgments) -> list[
     for label, other in chosen:
         c = compare(reports[row["name"]][1], reports[other["name"]][1], judgments, names=(row["name"], other["name"]),
                     resamples=COMPARE_RESAMPLES, flips=COMPARE_FLIPS)
-        out.append({"against": other["name"], "label": label, **c.to_dict()})
+        mine, theirs = reports[row["name"]][1], reports[other["name"]][1]
+        m = mine.primary
+        out.append({"against": other["name"], "label": label, **c.to_dict(),
+                    "per_query_diff": [(q, v[m] - theirs.per_query[q][m]) for q, v in mine.per_query.items()]})
     return out
 
 

@@ -246,6 +246,7 @@ def render(board: Board, w: Writer) -> None:
                      board, track, f"{p['name']}: every metric per judged query (absent queries score 0)",
                      p["provenance"]))}
         for i, c in enumerate(p["comparisons"]):
+            c["bars"] = charts.difference_bars(c.pop("per_query_diff"))
             c["files"] = w.table(f"{base}/compare-{i + 1}", COMPARE_COLUMNS,
                                  [{**row, "ci_low": row["ci"][0], "ci_high": row["ci"][1], "against": c["against"]}
                                   for row in c["rows"]],
