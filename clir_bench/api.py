@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import regular_file
 from clir_bench.evaluation.judgments import Judgments, from_qrels, from_qrels_mapping, from_track
 from clir_bench.evaluation.report import ScoreReport
 from clir_bench.evaluation.scoring import score_run
@@ -50,9 +51,7 @@ def judgments(*, run: Run | Path | str | None = None, track: Track | str | Path 
         if isinstance(run, Mapping):
             found, twins = detect_track({str(q) for q in run}, "the run")
         else:
-            if not Path(run).is_file():
-                raise ClirBenchError(f"run file {run} does not exist")
-            found, twins = detect_track(sample_qids(Path(run)), str(run))
+            found, twins = detect_track(sample_qids(regular_file(Path(run), "run file")), str(run))
         same = f" (same test data as {', '.join(twins)})" if twins else ""
         note = f"recognised the queries of track {found.name}{same}; pass a track to choose"
         j = from_track(found)

@@ -6,6 +6,7 @@ Imports here stay light (no torch, no transformers, no ir_datasets) so that `sco
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -34,9 +35,29 @@ app.add_typer(tracks_app, name="tracks")
 app.add_typer(data_app, name="data")
 app.add_typer(board_app, name="leaderboard")
 
-# Piped output keeps whole tables (rich assumes 80 columns when it cannot ask a terminal).
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+# Piped output keeps whole tables (rich assumes 80 columns when it cannot ask a terminal). Markup,
+# emoji codes and highlighting are off: run lines, paths and names are printed as they are (a `[/]`
+# or `:x:` in them is text); the harness's own styling goes through `_say`.
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False, emoji=False, highlight=False)
+
+
+def _say(console: Console, label: str, style: str, message: str) -> None:
+    """`label` styled, then `message` exactly as it is."""
+    from rich.text import Text
+
+    console.print(Text.assemble((label, style), " ", message), soft_wrap=True)
+
+
+def _write_stdout(text: str) -> None:
+    """Write to standard output; a full disk or a closed pipe is a clear error, not a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        with contextlib.suppress(OSError):  # so that the interpreter's last flush fails no more
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        raise ClirBenchError(f"cannot write to standard output: {e.strerror or e}") from None
 
 TrackOpt = Annotated[Optional[str], typer.Option("--track", "-t", help="Track name or TOML file.")]
 QrelsOpt = Annotated[Optional[Path], typer.Option("--qrels", help="Score against a TREC qrels file instead.")]
@@ -56,9 +77,7 @@ def user_errors(fn):
             if isinstance(e, InvalidRun):
                 _print_problems(e.path, e.scan)
             else:
-                from rich.markup import escape
-
-                err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, markup=True, soft_wrap=True)
+                _say(err, "error:", "bold red", str(e))
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -109,9 +128,9 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
     from clir_bench.tracks.track import get_track
 
     t = get_track(name)
-    out.print(f"[bold]{t.name}[/] (version {t.version}) from {t.path}")
+    _say(out, t.name, "bold", f"(version {t.version}) from {t.path}")
     if t.description:
-        out.print(t.description)
+        out.print(t.description, soft_wrap=True)
     out.print(f"collection: {t.collection.describe()}")
     out.print(f"languages:  low {' '.join(t.of_class('low')) or '(none)'}; high {' '.join(t.of_class('high')) or '(none)'}"
               + ("" if t.of_class("low") and t.of_class("high") else " (one class: no gap)"))
@@ -165,12 +184,12 @@ def _judgments(run: Path, track: str | None, qrels: Path | None):
 
 def _print_problems(path: Path, scan) -> None:
     for line in scan.errors.lines(str(path)):
-        err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
+        _say(err, "error:", "red", line)
     for line in scan.warnings.lines(str(path)):
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True, markup=True)
+        _say(err, "warning:", "yellow", line)
     if scan.errors.total:
-        err.print(f"[bold red]{path}: {scan.errors.total:,} error(s)[/], {scan.warnings.total:,} warning(s); "
-                  "fix the lines above and run again", highlight=False)
+        _say(err, f"{path}: {scan.errors.total:,} error(s),", "bold red",
+             f"{scan.warnings.total:,} warning(s); fix the lines above and run again")
 
 
 @app.command()
@@ -211,12 +230,12 @@ def score(
     report = score_run(run, judgments, resamples=resamples, seed=seed, workers=workers)
     text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
     if output:
-        write_text_atomic(output, text)
+        write_text_atomic(output, text, protect=(run,))
     if as_json:
-        sys.stdout.write(text)
+        _write_stdout(text)
         return
     for line in report.warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        _say(err, "warning:", "yellow", line)
     out.print(_table(report))
     if output:
         out.print(f"report written to {output}")
@@ -241,7 +260,7 @@ def submit(
     stored, report = store_submission(run=run, track=get_track(track), name=name, root=submissions, team=team,
                                       description=description, url=url, resamples=resamples)
     for line in report.warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        _say(err, "warning:", "yellow", line)
     out.print(_table(report))
     out.print(f"stored as {stored.folder}; build the site with `clir-bench leaderboard build`", highlight=False)
 
@@ -267,17 +286,16 @@ def compare(
     b = score_run(run_b, judgments, resamples=resamples)
     result = paired(a, b, judgments, names=(str(run_a), str(run_b)), metric=metric, resamples=resamples)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+        _write_stdout(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
         return
     out.print(_comparison_table(result))
 
 
 def _comparison_table(result):
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{escape(result.a)} - {escape(result.b)}: {result.metric}", box=box.SIMPLE_HEAD,
+    table = Table(title=f"{result.a} - {result.b}: {result.metric}", box=box.SIMPLE_HEAD,
                   caption=f"paired t and randomisation p, Holm over the rows (* below {result.alpha}); MDD and units "
                           f"needed at alpha {result.alpha}, power {result.power}; class rows pair topics")
     for col in ("group", "n", "A", "B", "A - B [95% CI]", "p t", "p rand", "Holm t", "MDD", "n for .01/.02/.05"):

@@ -110,6 +110,9 @@ def test_invalid_entries_are_listed_and_the_build_succeeds(cli, tmp_path):
     (root / "noise-0.3" / "broken-json" / "metadata.json").write_text('{\n "name": "broken-json",\n}')
     old = json.loads((root / "noise-0.3" / "ref-0" / "metadata.json").read_text())
     shutil.copytree(root / "noise-0.3" / "ref-0", root / "noise-0.3" / "old-version")
+    for run in (root / "noise-0.3" / "old-version").glob("run.trec*"):  # another run: only its version is wrong
+        run.unlink()
+    (root / "noise-0.3" / "old-version" / "run.trec").write_text(synthetic_run(track, skill=0.5, seed=99))
     (root / "noise-0.3" / "old-version" / "metadata.json").write_text(
         json.dumps({**old, "name": "old-version", "track_version": 0}))
     (root / "noise-9.9").mkdir()
@@ -192,6 +195,9 @@ def test_output_folder_is_checked(cli, tmp_path):
     code, output = cli("leaderboard", "build", "--submissions", root, "--out", other)
     assert code == 1 and "is not a leaderboard built by clir-bench" in output
     assert (other / "thesis.tex").read_text() == "keep me"
+    code, output = cli("leaderboard", "build", "--submissions", tmp_path / "none", "--out", tmp_path / "empty")
+    assert code == 1 and "the submissions store" in output and "does not exist" in output
+    (tmp_path / "none").mkdir()  # an empty store builds an empty site
     code, output = cli("leaderboard", "build", "--submissions", tmp_path / "none", "--out", tmp_path / "empty")
     assert code == 0 and "0 submission(s)" in output and "No submissions yet" in (
         tmp_path / "empty" / "index.html").read_text()

@@ -48,7 +48,7 @@ def test_submit_refuses_taken_names_and_identical_runs(cli, run_file, tmp_path):
     assert content_sha256(gz) == content_sha256(run_file)
     code, output = _submit(cli, gz, root, "second")
     assert code == 1 and "identical to submission noise-0.3/first" in output
-    assert sorted(p.name for p in (root / "noise-0.3").iterdir()) == ["first"]
+    assert sorted(p.name for p in (root / "noise-0.3").iterdir() if not p.name.startswith(".")) == ["first"]
 
 
 @pytest.mark.parametrize("name", ["My System", "../evil", "a/b", "x" * 65, "-lead", "trail_", "<script>", "émile"])
@@ -84,7 +84,9 @@ def test_submit_refuses_a_track_that_is_not_built_in(cli, run_file, tmp_path):
     ({"track_version": True}, "found bool, expected int"),
     ({"description": "x" * 2001}, "expected at most 2000"),
     ({"system": {"a": {"b": 1}}}, "expected a scalar"),
-    ({"date": "yesterday"}, "expected YYYY-MM-DD"),
+    ({"date": "yesterday"}, "expected a date YYYY-MM-DD"),
+    ({"date": "2024-13-45"}, "expected a date YYYY-MM-DD"),
+    ({"system": {"x": float("nan")}}, "expected a finite number"),
 ])
 def test_metadata_checks(change, phrase):
     meta = {"name": "ok", "team": "", "description": "", "url": "", "track": "noise-0.3", "track_version": 1,

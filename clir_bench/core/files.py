@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,26 @@ from pathlib import Path
 from clir_bench.core.errors import ClirBenchError
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+def regular_file(path: Path, what: str = "file") -> Path:
+    """`path` if it is a regular file (or a link to one); a clear error for anything else: a missing
+    path, a folder, a FIFO or a device (reading /dev/zero or a FIFO would never end)."""
+    import stat
+
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ClirBenchError(f"{what} {path} does not exist") from None
+    except OSError as e:
+        raise ClirBenchError(f"cannot read {what} {path}: {e.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else
+                "not a regular file")
+        raise ClirBenchError(f"{what} {path}: found {kind}, expected a regular file")
+    return path
 
 
 def is_gzip(path: Path) -> bool:
@@ -68,17 +89,73 @@ def _parent_ready(path: Path) -> None:
         raise ClirBenchError(f"{parent} is not writable; choose a writable path")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temp file beside `path`, fsync, then rename over it."""
-    path = Path(path)
-    _parent_ready(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
     try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(path: Path) -> None:
+    """Temp files and folders beside `path` left by a process that was killed (their names carry its pid)."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)(\..*)?\.(tmp|old)")
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            m = pattern.fullmatch(entry.name)
+            if m and int(m[1]) != os.getpid() and not _pid_alive(int(m[1])):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+
+
+def write_text_atomic(path: Path, text: str, *, protect: tuple[Path, ...] = ()) -> None:
+    """Write `text` to `path` so that no reader sees half of it: a temp file beside it, fsync, rename.
+
+    Only a regular file (or a new path) is replaced that way; a symbolic link keeps pointing
+    where it did (its target is written); a terminal, pipe or device (`/dev/stdout`) is written
+    into, never renamed over. A folder, or one of `protect` (the input), is refused.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ClirBenchError(f"{path} is a folder; give the path of a file to write")
+    for other in protect:
+        with contextlib.suppress(OSError):
+            if path.exists() and os.path.samefile(path, other):
+                raise ClirBenchError(f"{path} is the input file {other}; writing there would overwrite it; "
+                                     "choose another output path")
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        if target.exists() and not target.is_file():  # a terminal, a FIFO, /dev/null...
+            with open(target, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+            return
+    except OSError as e:
+        raise ClirBenchError(f"cannot write {path}: {e.strerror}") from None
+    _parent_ready(target)
+    _remove_stale(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
+    except OSError as e:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise ClirBenchError(f"cannot write {path}: {e.strerror}") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -89,7 +166,8 @@ def write_text_atomic(path: Path, text: str) -> None:
 def atomic_dir(path: Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temp folder beside `path`; on success it replaces `path`, on error it vanishes.
 
-    Refuses a non-empty `path` unless `force`.
+    Refuses a non-empty `path` unless `force`. The folder gets the permissions a plain mkdir
+    would (umask), not mkdtemp's 0700; leftovers of a killed earlier run are removed first.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -97,11 +175,13 @@ def atomic_dir(path: Path, *, force: bool = False) -> Iterator[Path]:
     if path.is_dir() and any(path.iterdir()) and not force:
         raise ClirBenchError(f"{path} is not empty; pass --force to replace it, or choose another --out")
     _parent_ready(path)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    _remove_stale(path)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"))
     try:
+        tmp.chmod(0o777 & ~_umask())
         yield tmp
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
+            old = path.with_name(f".{path.name}.{os.getpid()}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(path, old)
             os.replace(tmp, path)

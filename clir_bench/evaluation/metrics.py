@@ -30,6 +30,7 @@ _CUTOFF = {  # prefix -> (label, trec_eval measure family)
     "p": ("P", "P"),
     "r": ("R", "recall"),
 }
+MAX_CUTOFF = 100_000
 DEFAULT_METRICS = ("map", "ndcg@10", "p@10", "r@100", "mrr")  # a track's metrics when it names none
 
 
@@ -45,6 +46,9 @@ def metric(name: str) -> Metric:
         )
     label, family = _CUTOFF[m[1]]
     k = m[2]
+    if int(k) > MAX_CUTOFF:
+        raise ClirBenchError(f"metric {name!r}: found cutoff {int(k):,}, expected at most {MAX_CUTOFF:,} (a run ranks "
+                             "at most 1,000 documents per query by default)")
     return Metric(name, f"{label}@{k}", f"{family}.{k}", f"{family}_{k}")
 
 

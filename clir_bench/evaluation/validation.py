@@ -18,6 +18,7 @@ import hashlib
 import math
 import numbers
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from operator import le, lt
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.core.files import is_gzip, open_binary, sha256_file
+from clir_bench.core.files import is_gzip, open_binary, regular_file, sha256_file
 
 MAX_LINE = 4096  # characters; a real run line is well under 200
 MAX_SHOWN = 50  # problems of each severity listed in full
@@ -202,7 +203,13 @@ class _Scanner:
             if not lines[-1]:
                 lines.pop()
             long_lines = max(map(len, lines), default=0) > MAX_LINE
+            plain = text.isascii()
             for lineno, line in enumerate(lines, lineno + 1):  # noqa: B020  (lineno carries on)
+                if not plain and not line.isascii():
+                    problem = _non_ascii(line)
+                    if problem:
+                        errors.add(lineno, *problem)
+                        continue
                 parts = line.split()
                 try:
                     q, _, d, r, s, t = parts
@@ -216,6 +223,8 @@ class _Scanner:
                     qd, ranks = self._switch(q, lineno)
                     docset = docs_of.get(q) if docs_of is not None else None
                 try:
+                    if "_" in s:  # Python reads 1_000; trec_eval does not
+                        raise ValueError
                     x = to_float(s)
                 except ValueError:
                     errors.add(lineno, f"score {_clip(s)!r}", "a number")
@@ -264,6 +273,8 @@ class _Scanner:
         if spec.qids is not None and q not in spec.qids:
             (scan.errors if spec.strict_qids else scan.warnings).add(
                 lineno, f"query id {_clip(q)!r}", spec.expected_qids)
+            if spec.strict_qids:  # an error already: keep nothing of it, so unknown ids cost no memory
+                return {}, []
         scan.qids.append(q)
         qd, ranks = {}, []
         self.open[q] = (qd, ranks, lineno)
@@ -299,12 +310,27 @@ class _Scanner:
             self.batch = {}
 
 
+_INT = re.compile(r"[+-]?[0-9]+")
+_ASCII_SPACE = " \t\r\n\v\f"
+
+
 def _is_int(s: str) -> bool:
-    try:
-        int(s)
-    except ValueError:
-        return False
-    return True
+    """An integer as trec_eval reads one: ASCII digits, an optional sign (not `1_000`, `²` or `١`)."""
+    return _INT.fullmatch(s) is not None
+
+
+def _non_ascii(line: str) -> tuple[str, str] | None:
+    """(found, expected) where a line's columns would read differently in trec_eval: a space that is
+    not ASCII, or digits of another script in the rank or score; None where it reads the same."""
+    for ch in line:
+        if ch.isspace() and ch not in _ASCII_SPACE:
+            return (f"a non-ASCII space (U+{ord(ch):04X}) in {_clip(line)!r}",
+                    "columns separated by ASCII spaces or tabs, as trec_eval splits them")
+    parts = line.split()
+    if len(parts) == 6 and not (parts[3].isascii() and parts[4].isascii()):
+        return (f"rank {_clip(parts[3])!r} and score {_clip(parts[4])!r}",
+                "ASCII digits (trec_eval does not read other scripts' digits)")
+    return None
 
 
 def _clip(s: str, n: int = 40) -> str:
@@ -317,7 +343,7 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
     `consume(batch) -> {qid: result}` must be a pure function of its batch (it may run in a
     forked worker). Raises ClirBenchError only when the file cannot be read at all.
     """
-    path = Path(path)
+    path = regular_file(path, "run file")
     try:
         size = path.stat().st_size
         gzipped = is_gzip(path)

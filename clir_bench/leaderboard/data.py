@@ -21,7 +21,7 @@ from pathlib import Path
 
 from clir_bench import __version__
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.core.files import content_sha256
+from clir_bench.core.files import sha256_file
 from clir_bench.core.languages import LANGUAGES
 from clir_bench.evaluation.report import FORMAT, ScoreReport
 from clir_bench.leaderboard.store import Invalid, Submission, discover
@@ -85,7 +85,7 @@ def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
     """
     from clir_bench.evaluation.scoring import InvalidRun, score_run
 
-    sha = content_sha256(sub.run)
+    sha = sha256_file(sub.run)  # the stored bytes: a cached verdict costs no decompression (a gzip bomb once)
     key = score_key(sha, judgments, resamples)
     entry = cache.get(key)
     if entry is None:
@@ -250,7 +250,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                        "invalid": [b for b in invalid if b["track"] == name]})
         for row in rows:
             sub, report, sha = reports[row["name"]]
-            page = _page(sub, report, row, track, {**prov, "run_content_sha256": sha},
+            page = _page(sub, report, row, track, dict(prov),
                          _comparisons(row, rows, reports, j), j)
             pages.append({**page, "best_reference": best, "metric_label": track.primary.label})
     invalid_elsewhere = [b for b in invalid if b["track"] not in {t["name"] for t in tracks}]

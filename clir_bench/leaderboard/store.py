@@ -8,9 +8,11 @@ content, compressed or not) appear once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import gzip
 import json
+import math
 import re
 import shutil
 from dataclasses import dataclass
@@ -23,11 +25,13 @@ from clir_bench.core.registry import did_you_mean
 from clir_bench.evaluation.report import ScoreReport
 
 METADATA = "metadata.json"
+LOCK = ".lock"  # in each track folder: serialises writers (`track_lock`)
 RUN_FILES = ("run.trec", "run.trec.gz")
 PRODUCERS = ("harness", "participant")
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
 TRACK_DIR = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
 LIMITS = {"team": 200, "description": 2000, "url": 500}
+MAX_METADATA = 64 << 10  # bytes of metadata.json
 FIELDS = {  # key -> (type, required)
     "name": (str, True), "team": (str, True), "description": (str, True), "url": (str, True),
     "track": (str, True), "track_version": (int, True), "produced_by": (str, True),
@@ -90,12 +94,30 @@ def check_metadata(meta, where: str) -> dict:
     if meta["produced_by"] not in PRODUCERS:
         raise ClirBenchError(f"{where}: key 'produced_by': found {meta['produced_by'][:40]!r}, "
                              f"expected one of {', '.join(PRODUCERS)}")
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date"]):
-        raise ClirBenchError(f"{where}: key 'date': found {meta['date'][:40]!r}, expected YYYY-MM-DD")
+    if not _is_date(meta["date"]):
+        raise ClirBenchError(f"{where}: key 'date': found {meta['date'][:40]!r}, expected a date YYYY-MM-DD")
+    if len(meta.get("system", {})) > 50:
+        raise ClirBenchError(f"{where}: key 'system': found {len(meta['system'])} entries, expected at most 50")
     for key, value in meta.get("system", {}).items():
         if not isinstance(value, (str, int, float, bool)) or value is None:
-            raise ClirBenchError(f"{where}: key 'system.{key}': found {type(value).__name__}, expected a scalar")
+            raise ClirBenchError(f"{where}: key 'system.{str(key)[:40]}': found {type(value).__name__}, "
+                                 "expected a scalar")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ClirBenchError(f"{where}: key 'system.{str(key)[:40]}': found {value}, expected a finite number")
+        if isinstance(value, str) and len(value) > LIMITS["description"]:
+            raise ClirBenchError(f"{where}: key 'system.{str(key)[:40]}': found {len(value)} characters, expected "
+                                 f"at most {LIMITS['description']}")
     return meta
+
+
+def _is_date(text: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def metadata(*, name: str, track, team: str = "", description: str = "", url: str = "",
@@ -126,9 +148,14 @@ def read(folder: Path, root: Path) -> Submission:
     if len(runs) != 1:
         raise ClirBenchError(f"{rel}: found {len(runs)} run files, expected one of {', '.join(RUN_FILES)}")
     try:
+        if files[METADATA].stat().st_size > MAX_METADATA:
+            raise ClirBenchError(f"{rel}/{METADATA}: found {files[METADATA].stat().st_size:,} bytes, expected at most "
+                                 f"{MAX_METADATA:,}")
         meta = json.loads(files[METADATA].read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ClirBenchError(f"{rel}/{METADATA}:{e.lineno}: {e.msg}; expected a JSON object") from None
+    except RecursionError:
+        raise ClirBenchError(f"{rel}/{METADATA}: found JSON nested too deeply, expected a flat object") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ClirBenchError(f"{rel}/{METADATA}: cannot read: {e}") from None
     check_metadata(meta, f"{rel}/{METADATA}")
@@ -145,7 +172,9 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
 
     root = Path(root)
     if not root.is_dir():
-        return [], []
+        what = "does not exist" if not root.exists() else "is not a folder"
+        raise ClirBenchError(f"the submissions store {root} {what}; pass --submissions FOLDER (the store "
+                             "`clir-bench submit` and `clir-bench run` write to)")
     tracks = builtin()
     good, bad = [], []
     for tdir in sorted(root.iterdir()):
@@ -169,7 +198,46 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
                 good.append(read(folder, root))
             except ClirBenchError as e:
                 bad.append(Invalid(rel, str(e), tdir.name, folder.name))
-    return good, bad
+    return _without_copies(good, bad)
+
+
+def _without_copies(good: list[Submission], bad: list[Invalid]) -> tuple[list[Submission], list[Invalid]]:
+    """A run file placed twice on a track (byte for byte) is one submission: the earliest, by date then name."""
+    from clir_bench.core.files import sha256_file
+
+    first: dict[tuple[str, str], Submission] = {}
+    kept = []
+    for sub in sorted(good, key=lambda s: (s.track, s.meta["date"], s.name)):
+        key = (sub.track, sha256_file(sub.run))
+        if key in first:
+            bad.append(Invalid(sub.where, f"the run file is identical to submission {first[key].where}'s; "
+                                          "a run is submitted once", sub.track, sub.name))
+            continue
+        first[key] = sub
+        kept.append(sub)
+    return sorted(kept, key=lambda s: (s.track, s.name)), bad
+
+
+@contextlib.contextmanager
+def track_lock(root: Path, track: str):
+    """Hold ROOT/TRACK/.lock exclusively: the check for a taken name or an identical run and the
+    write that follows it happen as one step, so two concurrent `submit`s cannot both pass."""
+    import fcntl
+
+    if not TRACK_DIR.fullmatch(track):
+        raise ClirBenchError(f"track name {track[:80]!r} cannot name a folder of the store")
+    folder = Path(root) / track
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK, "a")  # noqa: SIM115  (held for the block)
+    except OSError as e:
+        raise ClirBenchError(f"cannot lock the store folder {folder}: {e.strerror}; check --submissions") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def store(*, root: Path, meta: dict, run: Path, compress: bool = False, replace: bool = False) -> Submission:
@@ -221,11 +289,16 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
                     produced_by=produced_by)
     if not Path(run).is_file():
         raise ClirBenchError(f"run file {run} does not exist")
-    problems = conflicts(root=root, meta=meta, sha256=content_sha256(run))
+    sha = content_sha256(run)
+    problems = conflicts(root=root, meta=meta, sha256=sha)  # fail fast, before scoring
     if problems:
         raise ClirBenchError("not stored: " + "; ".join(problems))
     report = score_run(run, from_track(track), resamples=resamples)
-    return store(root=root, meta=meta, run=run), report
+    with track_lock(root, meta["track"]):
+        problems = conflicts(root=root, meta=meta, sha256=sha)  # again, now that no other writer can run
+        if problems:
+            raise ClirBenchError("not stored: " + "; ".join(problems))
+        return store(root=root, meta=meta, run=run), report
 
 
 def is_builtin(track) -> bool:
@@ -273,6 +346,11 @@ def record_reference(*, root: Path, track, name: str, run: Path, description: st
     that name is never replaced."""
     if not is_builtin(track):
         return f"not recorded: the leaderboard holds built-in tracks only, and {track.path} is not one"
+    with track_lock(root, track.name):
+        return _record_reference(root=root, track=track, name=name, run=run, description=description, info=info)
+
+
+def _record_reference(*, root: Path, track, name: str, run: Path, description: str, info: dict) -> str:
     folder = Path(root) / track.name / name
     sha = content_sha256(run)
     if folder.exists():

@@ -9,6 +9,7 @@ other TOML file can be given by path wherever a track name is accepted.
 from __future__ import annotations
 
 import functools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,6 +26,7 @@ from clir_bench.tracks.bitext import BITEXT, Pair
 from clir_bench.tracks.noise import NOISE, Corruption, corrupt
 
 CLASSES = ("low", "high")
+MAX_DESCRIPTION = 2000  # characters
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def parse_track(text: str, path: str) -> Track:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ClirBenchError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ClirBenchError(f"{path}: found arrays or tables nested too deeply, expected a track definition") from None
     top = {"name", "version", "description", "seed", "collection", "languages", "bitext", "noise",
            "metrics", "max_docs_per_query"}
     check_keys(doc, top, where, required={"name", "version", "seed", "collection", "languages", "noise"})
@@ -105,6 +109,9 @@ def parse_track(text: str, path: str) -> Track:
     version = expect(doc["version"], int, where, "version", "an integer version")
     seed = expect(doc["seed"], int, where, "seed", "an integer seed")
     description = expect(doc.get("description", ""), str, where, "description", "a string")
+    if len(description) > MAX_DESCRIPTION:
+        raise ClirBenchError(f"{where.at('description')}: found {len(description):,} characters, expected at most "
+                             f"{MAX_DESCRIPTION:,}")
     max_docs = expect(doc.get("max_docs_per_query", 1000), int, where, "max_docs_per_query", "a positive integer")
     if max_docs < 1:
         raise ClirBenchError(f"{where.at('max_docs_per_query')}: found {max_docs}, expected a positive integer")
@@ -120,6 +127,7 @@ def parse_track(text: str, path: str) -> Track:
     languages: dict[str, str] = {}
     for cls in CLASSES:
         for lang in expect(langs_table.get(cls, []), list, lwhere, cls, "a list of language codes"):
+            expect(lang, str, lwhere, cls, "language codes (strings such as \"sw\")")
             if lang in languages:
                 raise ClirBenchError(f"{lwhere.at(cls)}: language {lang!r} is listed twice")
             if collection.name == "udhr":
@@ -132,6 +140,7 @@ def parse_track(text: str, path: str) -> Track:
     bitext_sources = []
     for i, table in enumerate(expect(doc.get("bitext", []), list, where, "bitext", "[[bitext]] tables")):
         bwhere = where.sub("bitext")
+        expect(table, dict, where, "bitext", "[[bitext]] tables (each with source = ...)")
         kind = expect(table.get("source"), str, bwhere, "source", f"one of: {', '.join(BITEXT)}")
         bitext_sources.append(_lookup(BITEXT, kind, bwhere, "source")(table, bwhere, collection=collection, seed=seed))
 
@@ -143,10 +152,15 @@ def parse_track(text: str, path: str) -> Track:
     if not 0 <= rate <= 1:
         raise ClirBenchError(f"{nwhere.at('rate')}: found {rate}, expected a number in [0, 1]")
     params = {k: expect(ntable[k], t, nwhere, k, t.__name__) for k, (t, _) in nkind.params.items() if k in ntable}
+    for k, v in params.items():
+        if isinstance(v, float) and not (math.isfinite(v) and 0 < v <= 1):
+            raise ClirBenchError(f"{nwhere.at(k)}: found {v}, expected a number in (0, 1]")
     noise = NoiseSpec(nkind.name, float(rate), params)
 
     names = expect(doc.get("metrics", list(DEFAULT_METRICS)), list, where, "metrics",
                    "a list of metric names, the primary first")
+    for n in names:
+        expect(n, str, where, "metrics", "metric names (strings such as \"map\")")
     try:
         metrics = tuple(dict.fromkeys(metric(n) for n in names))
     except ClirBenchError as e:

@@ -1,0 +1,285 @@
+"""Hostile and careless input (issue 13): every case a clear error or a correct result, no traceback."""
+
+import gzip
+import json
+import os
+import re
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from synthetic_store import make_store, synthetic_run
+
+from clir_bench.tracks.track import get_track
+
+CLI = [sys.executable, "-m", "clir_bench"]
+TRACK = """name = "t"
+version = 1
+seed = 1
+{top}
+[collection]
+source = "udhr"
+[languages]
+low = {low}
+high = ["de"]
+[noise]
+kind = "token"
+rate = 0.1
+{noise}
+"""
+
+
+def _run(*args, timeout=60, **kw):
+    result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs")
+    track = get_track("noise-0.3")
+    paths = []
+    for i in range(3):
+        path = folder / f"run{i}.trec"
+        path.write_text(synthetic_run(track, skill=0.6 + 0.1 * i, seed=i))
+        paths.append(path)
+    return paths
+
+
+# 1 -----------------------------------------------------------------------------------------------------------------
+def test_concurrent_submits_of_one_name_store_exactly_one(runs, tmp_path):
+    for trial in range(4):
+        root = tmp_path / f"subs{trial}"
+        procs = [subprocess.Popen([*CLI, "submit", str(run), "--track", "noise-0.3", "--name", "same",
+                                   "--submissions", str(root), "--bootstrap", "100"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for run in runs[:2]]
+        outs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+        assert sorted(code for code, _, _ in outs) == [0, 1], outs
+        loser = next(err for code, _, err in outs if code == 1)
+        assert "name 'same' is taken on track noise-0.3" in loser and "--force" not in loser
+        winner = next(out for code, out, _ in outs if code == 0)
+        stored = root / "noise-0.3" / "same" / "run.trec"
+        assert "stored as" in winner and stored.is_file()
+        assert stored.read_bytes() in (runs[0].read_bytes(), runs[1].read_bytes())
+
+
+def test_concurrent_submits_of_one_run_under_two_names_store_it_once(runs, tmp_path):
+    root = tmp_path / "subs"
+    procs = [subprocess.Popen([*CLI, "submit", str(runs[2]), "--track", "noise-0.3", "--name", name,
+                               "--submissions", str(root), "--bootstrap", "100"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a-1", "b-1")]
+    outs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert sorted(code for code, _, _ in outs) == [0, 1], outs
+    assert "the run is identical to submission" in next(err for code, _, err in outs if code == 1)
+    assert len([d for d in (root / "noise-0.3").iterdir() if not d.name.startswith(".")]) == 1
+
+
+# 2, 9, 6, 10 -------------------------------------------------------------------------------------------------------
+def test_bad_store_entries_are_listed_and_the_build_goes_on(tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=2, tracks=("noise-0.3",), references=1)
+    good = root / "noise-0.3" / "system-001"
+    meta = json.loads((good / "metadata.json").read_text())
+    for name, change in {"deep": None, "nan-value": {"system": {"x": float("nan")}},
+                         "bad-date": {"date": "2024-13-45"}}.items():
+        folder = root / "noise-0.3" / name
+        folder.mkdir()
+        (folder / "run.trec").write_text(synthetic_run(get_track("noise-0.3"), skill=0.3, seed=hash(name) % 97))
+        if change is None:
+            (folder / "metadata.json").write_text("[" * 20_000 + "]" * 20_000)
+        else:
+            (folder / "metadata.json").write_text(json.dumps({**meta, "name": name, **change}))
+    copy = root / "noise-0.3" / "copy"  # byte for byte the run of system-001
+    copy.mkdir()
+    src = next(good.glob("run.trec*"))
+    (copy / src.name).write_bytes(src.read_bytes())
+    (copy / "metadata.json").write_text(json.dumps({**meta, "name": "copy", "date": "2099-01-01"}))
+    site = tmp_path / "site"
+    result = _run("leaderboard", "build", "--submissions", root, "--out", site, "--bootstrap", "200")
+    assert result.returncode == 0, result.stderr
+    invalid = {b["where"]: b["reason"] for b in json.loads((site / "data" / "invalid.json").read_text())["rows"]}
+    assert "nested too deeply" in invalid["noise-0.3/deep"]
+    assert "expected a finite number" in invalid["noise-0.3/nan-value"]
+    assert "expected a date YYYY-MM-DD" in invalid["noise-0.3/bad-date"]
+    assert "identical to submission noise-0.3/system-001" in invalid["noise-0.3/copy"]
+    for path in site.rglob("*.json"):
+        json.loads(path.read_text())  # every download is valid JSON
+    # 10: the site is readable by others under the usual umask; a killed build's leftovers go away
+    assert stat.S_IMODE(site.stat().st_mode) == 0o777 & ~_umask()
+    assert stat.S_IMODE((site / "index.html").stat().st_mode) == 0o666 & ~_umask()
+    stale = tmp_path / ".site.999999999.abc.tmp"
+    stale.mkdir()
+    (tmp_path / ".site.999999999.old").mkdir()
+    assert _run("leaderboard", "build", "--submissions", root, "--out", site).returncode == 0
+    assert not stale.exists() and not (tmp_path / ".site.999999999.old").exists()
+    # 6: a mistyped store fails and keeps the site and its cache
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+    (tmp_path / "a-file").write_text("x")
+    for wrong in (tmp_path / "subz", tmp_path / "a-file"):
+        result = _run("leaderboard", "build", "--submissions", wrong, "--out", site)
+        assert result.returncode == 1 and "the submissions store" in result.stderr
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# 3 -----------------------------------------------------------------------------------------------------------------
+def test_gzip_bomb_without_a_track_is_refused_with_little_memory(tmp_path):
+    bomb = tmp_path / "bomb.trec.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as f:
+        block = b"q" * (1 << 20)
+        for _ in range(600):  # 600 MB of one line, about 0.6 MB on disk
+            f.write(block)
+    code = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.returncode); print(r.stderr)")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, *CLI, "score", str(bomb)], capture_output=True, text=True,
+                         timeout=120).stdout.splitlines()
+    peak_kb, rc, message = int(out[0]), int(out[1]), "\n".join(out[2:])
+    assert rc == 1 and "match no built-in track" in message and "Traceback" not in message
+    assert peak_kb < 200 * 1024 and time.perf_counter() - start < 60
+
+
+# 4, 11 -------------------------------------------------------------------------------------------------------------
+def test_score_output_targets(runs, tmp_path):
+    run = runs[0]
+    before = run.read_bytes()
+    result = _run("score", run, "--track", "noise-0.3", "--output", run)
+    assert result.returncode == 1 and "is the input file" in result.stderr and run.read_bytes() == before
+    result = _run("score", run, "--track", "noise-0.3", "--output", tmp_path)
+    assert result.returncode == 1 and "is a folder" in result.stderr
+    target = tmp_path / "real.json"
+    target.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert _run("score", run, "--track", "noise-0.3", "--output", link, "--bootstrap", "100").returncode == 0
+    assert link.is_symlink() and json.loads(target.read_text())["primary"] == "map"  # written through the link
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    assert _run("score", run, "--track", "noise-0.3", "--output", fifo, "--bootstrap", "100").returncode == 0
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and json.loads(got[0])["primary"] == "map"  # written into, not replaced
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([*CLI, "score", str(run), "--track", "noise-0.3", "--json", "--bootstrap", "100"],
+                                    stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert result.returncode == 1 and "cannot write to standard output" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+# 5 -----------------------------------------------------------------------------------------------------------------
+def test_markup_in_paths_and_lines_is_printed_as_it_is(runs, tmp_path):
+    folder = tmp_path / "a[" / "]b[bold]"  # the path holds `[/]`
+    folder.mkdir(parents=True)
+    run = folder / "run :x: [link=https:x]y[red].trec"
+    run.write_text(runs[0].read_text())
+    for args in (("validate",), ("score", "--bootstrap", "100")):
+        result = _run(args[0], run, "--track", "noise-0.3", *args[1:])
+        assert result.returncode == 0, result.stderr
+        assert "[link=https:x]y[red].trec" in "".join((result.stdout + result.stderr).split())  # as it is
+    bad = folder / "bad.trec"
+    bad.write_text("sw-0101 Q0 udhr-0101 1 [/]:x:[bold]x t\n")
+    result = _run("validate", bad, "--track", "noise-0.3")
+    assert result.returncode == 1 and "score '[/]:x:[bold]x'" in result.stderr and str(folder) in result.stderr
+
+
+# 7 -----------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("top, low, noise, found", [
+    ("bitext = [1, 2]", '["sw"]', "", "bitext: found 1, expected [[bitext]] tables"),
+    ("", "[1]", "", "languages.low: found 1, expected language codes"),
+    ("", '[["sw"]]', "", "languages.low: found ['sw'], expected language codes"),
+    ("metrics = [1]", '["sw"]', "", "metrics: found 1, expected metric names"),
+    ('metrics = [["map"]]', '["sw"]', "", "metrics: found ['map'], expected metric names"),
+    ('metrics = ["ndcg@99999999999"]', '["sw"]', "", "expected at most 100,000"),
+    ("x = " + "[" * 3000 + "]" * 3000, '["sw"]', "", "nested too deeply"),
+    ("", '["sw"]', "edit_rate = 1e300", "edit_rate: found 1e+300, expected a number in (0, 1]"),
+    ("", '["sw"]', "edit_rate = inf", "expected a number in (0, 1]"),
+    ("", '["sw"]', "edit_rate = nan", "expected a number in (0, 1]"),
+    ("", '["sw"]', "edit_rate = -3.0", "expected a number in (0, 1]"),
+    ('description = "' + "w" * 100_000 + '"', '["sw"]', "", "expected at most 2,000"),
+])
+def test_track_files_are_checked_element_by_element(cli, tmp_path, top, low, noise, found):
+    path = tmp_path / "t.toml"
+    path.write_text(TRACK.format(top=top, low=low, noise=noise))
+    code, output = cli("tracks", "show", path)
+    assert code == 1 and found in output, output
+
+
+# 8 -----------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("line, found", [
+    ("sw-0101 Q0 udhr-0101 ² 1.0 t", "rank '²'"),
+    ("sw-0101\u00a0Q0 udhr-0101 1 1.0 t", "a non-ASCII space (U+00A0)"),
+    ("sw-0101 Q0 udhr-0101 1 1\u20000 t", "a non-ASCII space (U+2000)"),
+    ("sw-0101 Q0 udhr-0101 ١ 1.0 t", "expected ASCII digits"),
+    ("sw-0101 Q0 udhr-0101 1 １.５ t", "expected ASCII digits"),
+    ("sw-0101 Q0 udhr-0101 1 1_000 t", "score '1_000', expected a number"),
+    ("sw-0101 Q0 udhr-0101 1_0 1.0 t", "rank '1_0', expected an integer"),
+])
+def test_run_lines_that_trec_eval_reads_differently(cli, tmp_path, line, found):
+    path = tmp_path / "run.trec"
+    path.write_text(line + "\n")
+    code, output = cli("validate", path, "--track", "noise-0.3")
+    assert code == 1 and found in output, output
+
+
+@pytest.mark.parametrize("make, found", [
+    (lambda p: os.mkfifo(p), "found a FIFO (named pipe), expected a regular file"),
+    (lambda p: p.mkdir(), "found a folder, expected a regular file"),
+])
+def test_runs_that_are_not_files(tmp_path, make, found):
+    path = tmp_path / "run"
+    make(path)
+    for extra in ((), ("--track", "noise-0.3")):
+        result = _run("validate", path, *extra, timeout=30)
+        assert result.returncode == 1 and found in result.stderr
+    result = _run("validate", "/dev/zero", timeout=30)
+    assert result.returncode == 1 and "found a device" in result.stderr
+
+
+def test_unknown_query_ids_cost_no_memory(tmp_path):
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.evaluation.validation import scan_run
+
+    path = tmp_path / "unknown.trec"
+    path.write_text("".join(f"zz-{i} Q0 d 1 1.0 t\n" for i in range(20_000)))
+    scan = scan_run(path, from_track(get_track("noise-0.3")).spec)
+    assert scan.errors.total == 20_000 and scan.qids == [] and len(scan.errors.shown) == 50
+
+
+# 12 ----------------------------------------------------------------------------------------------------------------
+def test_serve_answers_hostile_requests_without_tracebacks(tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=1, tracks=("noise-0.3",), references=1)
+    site = tmp_path / "site"
+    assert _run("leaderboard", "build", "--submissions", root, "--out", site, "--bootstrap", "200").returncode == 0
+    proc = subprocess.Popen([*CLI, "leaderboard", "serve", "--out", str(site), "--port", "0"], stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        port = int(re.search(r":(\d+)/", proc.stderr.readline())[1])
+        for raw in (b"GET /index.html%00 HTTP/1.0\r\n\r\n", b"GET /\x00 HTTP/1.0\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(raw)
+                assert s.recv(64).startswith(b"HTTP/1.0 400")
+        for _ in range(5):  # ask for a page and hang up at once: a broken pipe on the server's side
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+        time.sleep(1)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err and "400" in err
