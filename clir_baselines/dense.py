@@ -56,42 +56,64 @@ class Distilled:
     solver = "sinkhorn"
     name = description = ""
 
-    def run(self, track, ctx: Context) -> SystemResult:
+    def _trainer(self, track, ctx: Context):
+        """The encoder, and a Trainer on the track's noisy bitext with this system's recipe."""
         from clir_bench.models.optical import TeacherCache, Trainer, recipe
-        from clir_bench.models.retrieval import dense_run
 
         enc = encoder(ctx)
         config = recipe(self.recipe, solver=self.solver, seed=ctx.seed, **{**RUN_SETTINGS, **ctx.train})
-        bitext_sha = track.bitext_sha256()
+        bitext, _ = track.noisy_bitext()
+        pairs = [p for lang in track.languages for p in bitext[lang]]
+        english = [p.english for p in pairs]
+        teacher = ctx.shared(("teacher", enc.source.revision, track.bitext_sha256()),
+                             lambda: TeacherCache.build(enc, english))
+        dev = track.data("dev") if track.collection.has_split("dev") else None  # none: fixed steps
+        trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=dev, teacher=teacher,
+                          doc_cache=ctx.shared(("docs", id(enc)), dict), progress=ctx.progress,
+                          english_queries=track.collection.english_queries, log=lambda *a: None)
+        return enc, trainer, pairs
+
+    def _student(self, track, ctx: Context):
+        """The trained student (from the cache, or trained now and cached) and its provenance."""
+        from clir_bench.models.optical import recipe
+
+        enc = encoder(ctx)
+        config = recipe(self.recipe, solver=self.solver, seed=ctx.seed, **{**RUN_SETTINGS, **ctx.train})
         key = hashlib.sha256(f"{enc.source.model_id}|{enc.source.revision}|{track.name}|{track.version}|"
-                             f"{bitext_sha}|{config.key()}".encode()).hexdigest()[:16]
+                             f"{track.bitext_sha256()}|{config.key()}".encode()).hexdigest()[:16]
         folder = (ctx.cache or Path(".")) / "students" / f"{self.name}-{key}"
         info = {**_info(enc), "recipe": self.recipe, "solver": self.solver, "config_key": config.key(),
                 "student": str(folder)}
         if (folder / "model.safetensors").is_file():
             from transformers import AutoModel
 
-            student = AutoModel.from_pretrained(folder).to(enc.device).eval()
             info["cached"] = True
-        else:
-            bitext, _ = track.noisy_bitext()
-            pairs = [p for lang in track.languages for p in bitext[lang]]
-            english = [p.english for p in pairs]
-            teacher = ctx.shared(("teacher", enc.source.revision, bitext_sha), lambda: TeacherCache.build(enc, english))
-            dev = track.data("dev") if track.collection.has_split("dev") else None  # none: fixed steps
-            trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=dev, teacher=teacher,
-                              doc_cache=ctx.shared(("docs", id(enc)), dict), progress=ctx.progress,
-                              english_queries=track.collection.english_queries, log=lambda *a: None)
-            result = trainer.train()
-            student = trainer.student
-            _save(student, folder)
-            info.update(best_step=result.best_step, steps_run=result.steps_run, best_dev_map=result.best_dev_map,
-                        cached=False)
+            return AutoModel.from_pretrained(folder).to(enc.device).eval(), info
+        _, trainer, _ = self._trainer(track, ctx)
+        result = trainer.train()
+        _save(trainer.student, folder)
+        info.update(best_step=result.best_step, steps_run=result.steps_run, best_dev_map=result.best_dev_map,
+                    cached=False)
+        return trainer.student, info
+
+    def run(self, track, ctx: Context) -> SystemResult:
+        from clir_bench.models.retrieval import dense_run
+
+        enc = encoder(ctx)
+        student, info = self._student(track, ctx)
         with counting("encoding documents", enabled=ctx.progress) as progress:
             run = dense_run(enc, track.data("test"), student=student, english_queries=track.collection.english_queries,
                             doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
                             depth=track.max_docs_per_query, progress=progress)
         return SystemResult(run, info=info)
+
+    def diagnose(self, track, ctx: Context) -> dict:
+        """Every training pair's signals under this recipe, with the trained student and at step 0
+        (the encoder itself): {"pairs": [(lang, id)], "models": {"trained": {signal: [...]}, "step 0": ...}}."""
+        student, info = self._student(track, ctx)
+        enc, trainer, pairs = self._trainer(track, ctx)
+        return {"pairs": [(p.lang, p.id) for p in pairs], "info": info,
+                "models": {"trained": trainer.pair_signals(student), "step 0": trainer.pair_signals(enc.model)}}
 
 
 def _save(model, folder: Path) -> None:

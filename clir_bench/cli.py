@@ -419,6 +419,68 @@ def _systems_table(results: dict, track):
 
 @app.command()
 @user_errors
+def diagnose(
+    track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")] = "noise-0.3",
+    systems: Annotated[Optional[str], typer.Option(help="Comma-separated systems (default: every reference system "
+                                                        "that scores its training pairs).")] = None,
+    device: Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda.")] = "auto",
+    encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
+    resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Does each OT technique see which bitext pairs are corrupted? AUC and AP of every per-pair signal
+    (mass, OT cost, loss...) against the noise manifest, trained and at step 0 (students from the cache)."""
+    from clir_bench.core.files import write_text_atomic
+    from clir_bench.diagnostics import best_separators, check_systems, diagnose_track
+    from clir_bench.models.encoder import cache_dir, check_device
+    from clir_bench.pipeline import parse_systems
+    from clir_bench.systems import Context
+    from clir_bench.tracks.track import get_track
+
+    t = get_track(track)
+    names = check_systems(parse_systems(systems))
+    ctx = Context(device=check_device(device), encoder=encoder, cache=cache_dir(), seed=seed,
+                  progress=sys.stderr.isatty(), log=lambda msg: err.print(msg))
+    report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples)
+    text = json.dumps(report, indent=1, allow_nan=False) + "\n"
+    if output:
+        write_text_atomic(output, text)
+    if as_json:
+        _write_stdout(text)
+        return
+    if not report["applicable"]:
+        out.print(f"{t.name}: {report['reason']}")
+        return
+    out.print(_diagnosis_table(report))
+    for row in best_separators(report):
+        lo, hi = row["auc_ci"]
+        verdict = "detects corrupted pairs" if lo > 0.5 else "no better than chance" if lo <= 0.5 <= hi else \
+            "ranks corrupted pairs as cleaner"
+        out.print(f"{row['system']}: best signal {row['signal']}, AUC {row['auc']:.3f} [{lo:.3f}, {hi:.3f}]: {verdict}")
+
+
+def _diagnosis_table(report: dict):
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"{report['track']}: detecting the {report['corrupted']} corrupted of {report['pairs']} "
+                        f"training pairs ({report['noise']})", box=box.SIMPLE_HEAD,
+                  caption="AUC: P(a corrupted pair looks worse than a clean one), 0.5 = chance; AP: chance = the "
+                          "share corrupted; 95% bootstrap intervals over pairs")
+    for col in ("system", "model", "signal", "AUC [95% CI]", "AP [95% CI]"):
+        table.add_column(col, justify="left" if col in ("system", "model", "signal") else "right")
+    for row in report["rows"]:
+        if row["group"] != "all":
+            continue
+        table.add_row(row["system"], row["model"], row["signal"], _fmt(row["auc"]) + _ci(row["auc_ci"]),
+                      _fmt(row["ap"]) + _ci(row["ap_ci"]))
+    return table
+
+
+@app.command()
+@user_errors
 def encode(
     track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
     encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",

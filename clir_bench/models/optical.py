@@ -197,15 +197,24 @@ class Trainer:
         return order[k * b:(k + 1) * b]
 
     def _loss(self, batch: list[int], micro: list[int]) -> tuple[torch.Tensor, dict]:
+        total, weights, terms, _ = self._pair_terms(batch, micro, self.model)
+        # sum over this process's share, scaled so that DDP's mean over processes is the global mean
+        loss = (weights * total).sum() / (self.config.batch_size / self.world)
+        return loss, terms
+
+    def _pair_terms(self, batch: list[int], micro: list[int], model) -> tuple[torch.Tensor, torch.Tensor, dict, dict]:
+        """Per pair of `micro`: the total loss (before weighting), its weight, the batch means of the
+        terms, and per-pair tensors of each signal (mass, ot_cost, anchor, contrastive)."""
         c, enc = self.config, self.encoder
         n = len(micro)
+        signals = {}
         texts = [self.texts[i] for i in micro]
         if c.anchor_weight:  # one forward for both sides: DDP wants one forward per backward
             texts += [self.english[i] for i in micro]
         tok = enc.batch(texts, "query")
         tok = {k: v[:, :c.max_length] for k, v in tok.items()}
         with autocast(self.device):
-            all_states = self.model(**tok).last_hidden_state.float()
+            all_states = model(**tok).last_hidden_state.float()
         states, english_states = all_states[:n], all_states[n:]
         attention, english_attention = tok["attention_mask"][:n], tok["attention_mask"][n:]
         terms = {}
@@ -219,6 +228,7 @@ class Trainer:
             C = cosine_cost(T, states, centre)
             res = solve(C, mask_t, mask_s, method=c.solver, reg=c.reg, reg_m=c.reg_m, mass=c.mass, n_iter=c.n_iter)
             terms["ot"] = res.cost.mean().item()
+            signals.update(mass=res.mass, ot_cost=res.cost)
             total = total + c.ot_weight * res.cost
             if c.mass_weighting:
                 mean_mass = res.mass.detach().mean()
@@ -233,6 +243,7 @@ class Trainer:
             pooled = mean_pool(english_states, english_attention)
             anchor = 1 - (pooled * self.teacher.sentences[micro].to(self.device)).sum(-1)
             terms["anchor"] = anchor.mean().item()
+            signals["anchor"] = anchor
             total = total + c.anchor_weight * anchor
         if c.contrastive_weight:
             q = mean_pool(states, attention)
@@ -240,10 +251,26 @@ class Trainer:
             targets = torch.tensor([batch.index(i) for i in micro], device=self.device)
             con = F.cross_entropy(q @ keys.T / c.temperature, targets, reduction="none")
             terms["contrastive"] = con.mean().item()
+            signals["contrastive"] = con
             total = total + c.contrastive_weight * con
-        # sum over this process's share, scaled so that DDP's mean over processes is the global mean
-        loss = (weights * total).sum() / (c.batch_size / self.world)
-        return loss, terms
+        if c.mass_weighting:
+            signals["weight"] = weights
+        return total, weights, terms, signals
+
+    def pair_signals(self, model, *, batch_size: int | None = None) -> dict[str, list[float]]:
+        """Every training pair scored with `model` as the student (no training): its transported
+        mass and OT cost <P, C> where the recipe has OT, anchor and contrastive terms (in-batch
+        negatives: consecutive pairs in batches of the training batch size), the weight the
+        mass-weighted recipe would apply, and the pair's total loss."""
+        size = batch_size or self.config.batch_size
+        out: dict[str, list[float]] = {}
+        with torch.inference_mode():
+            for start in range(0, len(self.texts), size):
+                idx = list(range(start, min(len(self.texts), start + size)))
+                total, weights, _, signals = self._pair_terms(idx, idx, model)
+                for name, values in {**signals, "loss": weights * total}.items():
+                    out.setdefault(name, []).extend(values.float().cpu().tolist())
+        return out
 
     def evaluate(self) -> dict[str, float]:
         run = dense_run(self.encoder, self.dev, student=self.student, english_queries=self.english_queries,

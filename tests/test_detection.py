@@ -1,0 +1,33 @@
+"""Detection of corrupted bitext pairs: AUC and AP against scipy/hand-worked values."""
+
+import random
+
+import pytest
+
+from clir_bench.evaluation.detection import average_precision, detect, roc_auc
+
+
+def test_auc_is_mann_whitney_and_ap_is_hand_worked():
+    stats = pytest.importorskip("scipy.stats")
+    rng = random.Random(1)
+    scores = [rng.random() for _ in range(200)] + [0.5] * 20
+    labels = [rng.random() < 0.3 for _ in scores]
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    u = stats.mannwhitneyu(pos, neg).statistic
+    assert roc_auc(scores, labels) == pytest.approx(u / (len(pos) * len(neg)))
+    assert detect(scores, labels, resamples=200).auc == pytest.approx(u / (len(pos) * len(neg)))
+    # ranked: c(1) x c(1) x c(1): precision 1, 2/3, 3/5 at the corrupted pairs
+    assert average_precision([0.9, 0.8, 0.7, 0.6, 0.5], [1, 0, 1, 0, 1]) == pytest.approx((1 + 2 / 3 + 3 / 5) / 3)
+
+
+def test_a_constant_signal_is_chance_and_a_perfect_one_is_certain():
+    constant = detect([1.0] * 10, [True] * 3 + [False] * 7, resamples=200)
+    assert constant.auc == 0.5 and constant.auc_ci == (0.5, 0.5) and constant.base_rate == 0.3
+    perfect = detect(list(range(10)), [i >= 7 for i in range(10)], resamples=200)
+    assert perfect.auc == 1.0 and perfect.ap == 1.0 and perfect.auc_ci == (1.0, 1.0)
+
+
+def test_nothing_to_detect_on_clean_bitext():
+    clean = detect([0.1, 0.2, 0.3], [False] * 3)
+    assert clean.auc is None and clean.ap is None and clean.corrupted == 0
