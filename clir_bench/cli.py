@@ -132,8 +132,9 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
     if t.description:
         out.print(t.description, soft_wrap=True)
     out.print(f"collection: {t.collection.describe()}")
-    out.print(f"languages:  low {' '.join(t.of_class('low')) or '(none)'}; high {' '.join(t.of_class('high')) or '(none)'}"
-              + ("" if t.of_class("low") and t.of_class("high") else " (one class: no gap)"))
+    low, high = " ".join(t.of_class("low")) or "(none)", " ".join(t.of_class("high")) or "(none)"
+    out.print(f"languages:  low {low}; high {high}" + ("" if t.of_class("low") and t.of_class("high")
+                                                       else " (one class: no gap)"))
     if t.collection.name == "udhr":
         from clir_bench.sources.udhr import fallbacks
 
