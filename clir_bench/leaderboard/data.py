@@ -144,14 +144,15 @@ def _rank(rows: list[dict]) -> None:
 
 
 def _comparisons(row: dict, rows: list[dict], reports: dict, judgments) -> list[dict]:
-    """This submission against #1 and against the no-OT control (or, without one, the best reference):
+    """This submission against #1, the no-OT control and zero-shot (or, without them, the best reference):
     `clir-bench compare`'s rows, per language and over topics, Holm within each comparison."""
     from clir_bench.evaluation.compare import compare
 
     chosen = []
     control = next((r for r in rows if _role(r) == "control"), None)
+    zero_shot = next((r for r in rows if _role(r) == "zero-shot"), None)
     reference = next((r for r in rows if r["produced_by"] == "harness" and r is not row), None)
-    for label, other in (("#1", rows[0]), ("the no-OT control", control),
+    for label, other in (("#1", rows[0]), ("the no-OT control", control), ("zero-shot", zero_shot),
                          ("the best reference system", None if control else reference)):
         if other is None or other is row or any(other is o for _, o in chosen):
             continue
