@@ -112,8 +112,9 @@ class Distilled:
         (the encoder itself): {"pairs": [(lang, id)], "models": {"trained": {signal: [...]}, "step 0": ...}}."""
         student, info = self._student(track, ctx)
         enc, trainer, pairs = self._trainer(track, ctx)
+        step0 = trainer.pair_signals(enc.model, memo=ctx.shared(("step-0 states", track.bitext_sha256()), dict))
         return {"pairs": [(p.lang, p.id) for p in pairs], "info": info,
-                "models": {"trained": trainer.pair_signals(student), "step 0": trainer.pair_signals(enc.model)}}
+                "models": {"trained": trainer.pair_signals(student), "step 0": step0}}
 
 
 def _save(model, folder: Path) -> None:

@@ -19,11 +19,13 @@ def test_auc_is_mann_whitney_and_ap_is_hand_worked():
     assert detect(scores, labels, resamples=200).auc == pytest.approx(u / (len(pos) * len(neg)))
     # ranked: c(1) x c(1) x c(1): precision 1, 2/3, 3/5 at the corrupted pairs
     assert average_precision([0.9, 0.8, 0.7, 0.6, 0.5], [1, 0, 1, 0, 1]) == pytest.approx((1 + 2 / 3 + 3 / 5) / 3)
+    assert average_precision([1, 1, 0], [0, 0, 1], seed=None) == pytest.approx(1 / 3)  # ties: input order
 
 
 def test_a_constant_signal_is_chance_and_a_perfect_one_is_certain():
-    constant = detect([1.0] * 10, [True] * 3 + [False] * 7, resamples=200)
+    constant = detect([1.0] * 300, [True] * 90 + [False] * 210, resamples=200)
     assert constant.auc == 0.5 and constant.auc_ci == (0.5, 0.5) and constant.base_rate == 0.3
+    assert constant.ap_ci[0] <= constant.ap <= constant.ap_ci[1] and abs(constant.ap - 0.3) < 0.05  # chance
     perfect = detect(list(range(10)), [i >= 7 for i in range(10)], resamples=200)
     assert perfect.auc == 1.0 and perfect.ap == 1.0 and perfect.auc_ci == (1.0, 1.0)
 

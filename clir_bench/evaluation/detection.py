@@ -3,8 +3,8 @@
 ROC AUC is the probability that a corrupted pair scores above a clean one, ties counting
 half (Mann-Whitney U / (n_pos n_neg); Hanley & McNeil 1982): 0.5 is chance, and a signal
 that is constant (balanced OT's transported mass) scores exactly 0.5. Average precision
-is the mean precision at each corrupted pair, pairs ranked by the signal (ties in input
-order); its chance level is the share of corrupted pairs. 95% percentile-bootstrap
+is the mean precision at each corrupted pair, pairs ranked by the signal, ties broken at
+random (seeded): a constant signal then scores the share of corrupted pairs, its chance level. 95% percentile-bootstrap
 intervals resample pairs with the numbers of corrupted and clean pairs fixed (stratified);
 AUC's resamples are computed at once from the corrupted x clean comparison matrix. A
 bitext without corrupted (or without clean) pairs has nothing to detect: None, reported as
@@ -47,13 +47,17 @@ def roc_auc(scores, labels) -> float | None:
     return float((ranks[labels].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def average_precision(scores, labels) -> float | None:
-    """Mean of the precision at the rank of each corrupted pair, ranked by descending score."""
+def average_precision(scores, labels, *, seed: int | None = 0) -> float | None:
+    """Mean of the precision at the rank of each corrupted pair, ranked by descending score; ties
+    broken by a seeded random order (`seed=None`: by input order)."""
     import numpy as np
 
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=bool)
     if not labels.any():
         return None
+    if seed is not None:
+        shuffle = np.random.default_rng(seed).permutation(scores.size)
+        scores, labels = scores[shuffle], labels[shuffle]
     order = np.argsort(-scores, kind="stable")
     hits = labels[order]
     precision = np.cumsum(hits) / np.arange(1, hits.size + 1)
@@ -77,7 +81,7 @@ def detect(scores: Sequence[float], labels: Sequence[bool], *, resamples: int = 
     aps = []
     for _ in range(min(resamples, 300)):
         idx = np.concatenate([rng.choice(pos, pos.size), rng.choice(neg, neg.size)])
-        aps.append(average_precision(scores[idx], labels[idx]))
+        aps.append(average_precision(scores[idx], labels[idx], seed=int(rng.integers(1 << 31))))
 
     def ci(values) -> Interval:
         lo, hi = np.quantile(values, [0.025, 0.975])

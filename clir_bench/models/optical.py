@@ -202,9 +202,11 @@ class Trainer:
         loss = (weights * total).sum() / (self.config.batch_size / self.world)
         return loss, terms
 
-    def _pair_terms(self, batch: list[int], micro: list[int], model) -> tuple[torch.Tensor, torch.Tensor, dict, dict]:
+    def _pair_terms(self, batch: list[int], micro: list[int], model,
+                    memo: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, dict, dict]:
         """Per pair of `micro`: the total loss (before weighting), its weight, the batch means of the
-        terms, and per-pair tensors of each signal (mass, ot_cost, anchor, contrastive)."""
+        terms, and per-pair tensors of each signal (mass, ot_cost, anchor, contrastive). `memo` keeps
+        the forward pass's states by (model, pairs), for scoring without gradients only."""
         c, enc = self.config, self.encoder
         n = len(micro)
         signals = {}
@@ -213,8 +215,14 @@ class Trainer:
             texts += [self.english[i] for i in micro]
         tok = enc.batch(texts, "query")
         tok = {k: v[:, :c.max_length] for k, v in tok.items()}
-        with autocast(self.device):
-            all_states = model(**tok).last_hidden_state.float()
+        key = (id(model), tuple(micro), len(texts))
+        if memo is not None and key in memo:
+            all_states = memo[key]
+        else:
+            with autocast(self.device):
+                all_states = model(**tok).last_hidden_state.float()
+            if memo is not None:
+                memo[key] = all_states
         states, english_states = all_states[:n], all_states[n:]
         attention, english_attention = tok["attention_mask"][:n], tok["attention_mask"][n:]
         terms = {}
@@ -257,17 +265,18 @@ class Trainer:
             signals["weight"] = weights
         return total, weights, terms, signals
 
-    def pair_signals(self, model, *, batch_size: int | None = None) -> dict[str, list[float]]:
+    def pair_signals(self, model, *, batch_size: int | None = None, memo: dict | None = None) -> dict[str, list[float]]:
         """Every training pair scored with `model` as the student (no training): its transported
         mass and OT cost <P, C> where the recipe has OT, anchor and contrastive terms (in-batch
         negatives: consecutive pairs in batches of the training batch size), the weight the
-        mass-weighted recipe would apply, and the pair's total loss."""
+        mass-weighted recipe would apply, and the pair's total loss. `memo` shares the forward
+        passes of one model between recipes (step 0 is the same encoder for every system)."""
         size = batch_size or self.config.batch_size
         out: dict[str, list[float]] = {}
         with torch.inference_mode():
             for start in range(0, len(self.texts), size):
                 idx = list(range(start, min(len(self.texts), start + size)))
-                total, weights, _, signals = self._pair_terms(idx, idx, model)
+                total, weights, _, signals = self._pair_terms(idx, idx, model, memo)
                 for name, values in {**signals, "loss": weights * total}.items():
                     out.setdefault(name, []).extend(values.float().cpu().tolist())
         return out
