@@ -89,18 +89,19 @@ def units_needed(sd: float, delta: float, *, alpha: float = ALPHA, power: float 
         return None
     if sd <= 1e-12:
         return 2
-    lo, hi = 2, 4
-    while mdd(sd, hi, alpha=alpha, power=power) > delta:
-        lo, hi = hi, hi * 2
-        if hi > MAX_UNITS:
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    n = max(2, math.ceil((z * sd / delta) ** 2))  # the normal approximation; the t's is a little larger
+    if n > MAX_UNITS:
+        return None
+    while mdd(sd, n, alpha=alpha, power=power) > delta:  # mdd decreases with n: a few steps up
+        n += 1
+        if n > MAX_UNITS:
             return None
-    while lo < hi:  # mdd decreases with n
-        mid = (lo + hi) // 2
-        if mdd(sd, mid, alpha=alpha, power=power) <= delta:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    while n > 2 and mdd(sd, n - 1, alpha=alpha, power=power) <= delta:
+        n -= 1
+    return n
 
 
 def randomisation_p(d, *, flips: int = FLIPS, seed: int = 0) -> float | None:

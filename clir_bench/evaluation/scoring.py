@@ -77,9 +77,13 @@ def score_run(run: Path | str | Mapping, judgments: Judgments, *, resamples: int
             language=lang, resource_class=judgments.classes.get(lang), queries=len(qs),
             missing=sum(q in missing_set for q in qs), mean={m: _mean(v) for m, v in values.items()},
             ci=interval(bootstrap_ci([values[primary]], lambda ms: ms[0], resamples=resamples, seed=seed + i)))
-    samples = [[per_query[q][primary] for q in by_lang.get(lang, [])] for lang in order]
-    topics = [[judgments.topic(q) for q in by_lang.get(lang, [])] for lang in order]
-    mean_ci = topic_bootstrap_ci(samples, topics, lambda ms: sum(ms) / len(ms), resamples=resamples, seed=seed + 2000)
+    if len(order) == 1:  # the mean over one language is that language's mean: the same interval
+        mean_ci = languages[order[0]].ci
+    else:
+        samples = [[per_query[q][primary] for q in by_lang.get(lang, [])] for lang in order]
+        topics = [[judgments.topic(q) for q in by_lang.get(lang, [])] for lang in order]
+        mean_ci = topic_bootstrap_ci(samples, topics, lambda ms: sum(ms) / len(ms), resamples=resamples,
+                                     seed=seed + 2000)
     return ScoreReport(
         metrics=tuple(names), primary=primary, languages=languages, mean_ci=interval(mean_ci),
         summary=_summary(judgments, languages, by_lang, per_query, names, resamples, seed),

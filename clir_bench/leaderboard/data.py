@@ -103,7 +103,7 @@ def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
     cache.put(key, entry)
     if "report" in entry:
         return {"report": ScoreReport.from_dict(entry["report"]).with_run_path(f"{sub.where}/{sub.run.name}"),
-                "sha256": sha}
+                "sha256": sha, "key": key}
     return {**entry, "sha256": sha}
 
 
@@ -143,11 +143,9 @@ def _rank(rows: list[dict]) -> None:
         row["rank"] = rows[i - 1]["rank"] if same else i + 1
 
 
-def _comparisons(row: dict, rows: list[dict], reports: dict, judgments) -> list[dict]:
+def _comparisons(row: dict, rows: list[dict], reports: dict, pair) -> list[dict]:
     """This submission against #1, the no-OT control and zero-shot (or, without them, the best reference):
     `clir-bench compare`'s rows, per language and over topics, Holm within each comparison."""
-    from clir_bench.evaluation.compare import compare
-
     chosen = []
     control = next((r for r in rows if _role(r) == "control"), None)
     zero_shot = next((r for r in rows if _role(r) == "zero-shot"), None)
@@ -159,11 +157,10 @@ def _comparisons(row: dict, rows: list[dict], reports: dict, judgments) -> list[
         chosen.append((label, other))
     out = []
     for label, other in chosen:
-        c = compare(reports[row["name"]][1], reports[other["name"]][1], judgments, names=(row["name"], other["name"]),
-                    resamples=COMPARE_RESAMPLES, flips=COMPARE_FLIPS)
+        c = pair(row["name"], other["name"])
         mine, theirs = reports[row["name"]][1], reports[other["name"]][1]
         m = mine.primary
-        out.append({"against": other["name"], "label": label, **c.to_dict(),
+        out.append({"against": other["name"], "label": label, **c,
                     "per_query_diff": [(q, v[m] - theirs.per_query[q][m]) for q, v in mine.per_query.items()]})
     return out
 
@@ -219,7 +216,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
         if not mine and not any(b["track"] == name for b in invalid):
             continue
         j = from_track(track)
-        rows, reports = [], {}
+        rows, reports, keys = [], {}, {}
         for sub in mine:
             if progress:
                 progress(sub.where)
@@ -234,8 +231,14 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                 continue
             rows.append(_row(sub, entry["report"]))
             reports[sub.name] = (sub, entry["report"], entry["sha256"])
+            keys[sub.name] = entry["key"]
         _rank(rows)
-        _versus_top(rows, {n: r for n, (_, r, _) in reports.items()}, j)
+        plain = {n: r for n, (_, r, _) in reports.items()}
+
+        def pair(a: str, b: str, only: set[str] | None = None, plain=plain, keys=keys, j=j) -> dict:
+            return _paired(cache, keys, plain, j, a, b, only)
+
+        _versus_top(rows, pair)
         refs = [r for r in rows if r["produced_by"] == "harness"]
         best = refs[0]["name"] if refs else None
         languages = [{"code": lang, "name": LANGUAGES.get(lang).name if lang in LANGUAGES else lang, "class": cls}
@@ -247,12 +250,12 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                        "noise_rate": track.noise.rate, "metric": track.primary.name,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
                        "best_reference": best, "provenance": prov, "facts": _facts(track, j),
-                       "chance": _chance(track, j), "headline": _headline(rows, reports, j, rate=track.noise.rate),
+                       "chance": _chance(track, j), "headline": _headline(rows, pair, rate=track.noise.rate),
                        "invalid": [b for b in invalid if b["track"] == name]})
         for row in rows:
             sub, report, sha = reports[row["name"]]
             page = _page(sub, report, row, track, dict(prov),
-                         _comparisons(row, rows, reports, j), j)
+                         _comparisons(row, rows, reports, pair), j)
             pages.append({**page, "best_reference": best, "metric_label": track.primary.label})
     invalid_elsewhere = [b for b in invalid if b["track"] not in {t["name"] for t in tracks}]
     return Board(tracks=tracks, families=_families(tracks, by_track), pages=pages,
@@ -260,19 +263,31 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                  provenance={**_versions(), "submissions": len(subs), "invalid": len(invalid)})
 
 
-def _versus_top(rows: list[dict], reports: dict[str, ScoreReport], judgments) -> None:
+def _paired(cache: Cache, keys: dict, reports: dict, judgments, a: str, b: str, only: set[str] | None) -> dict:
+    """`compare(a, b)` as a dict, from the score cache where both runs, names and settings are the same."""
+    from clir_bench.evaluation.compare import compare
+
+    parts = ["compare", a, keys[a], b, keys[b], ",".join(sorted(only)) if only else "all", str(COMPARE_RESAMPLES),
+             str(COMPARE_FLIPS), f"report-format {FORMAT}"]
+    key = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    entry = cache.get(key)
+    if entry is None:
+        entry = {"compare": compare(reports[a], reports[b], judgments, names=(a, b), resamples=COMPARE_RESAMPLES,
+                                    flips=COMPARE_FLIPS, only=only).to_dict()}
+    cache.put(key, entry)
+    return entry["compare"]
+
+
+def _versus_top(rows: list[dict], pair) -> None:
     """Each row against #1 on the mean over languages, paired over topics (`clir-bench compare`'s
     code), Holm over the rows; a row that #1 does not beat significantly shares its group."""
-    from clir_bench.evaluation.compare import compare
     from clir_bench.evaluation.stats import holm
 
     if not rows:
         return
-    top = reports[rows[0]["name"]]
-    tests = [(row, compare(reports[row["name"]], top, judgments, resamples=COMPARE_RESAMPLES,
-                           only={"mean"}).rows[0]) for row in rows[1:]]
-    for (row, test), p in zip(tests, holm([t.p_t for _, t in tests]), strict=True):
-        row["vs_top"] = {"diff": test.diff, "ci": list(test.ci), "p_holm": p, "mdd": test.mdd, "n": test.n,
+    tests = [(row, pair(row["name"], rows[0]["name"], {"mean"})["rows"][0]) for row in rows[1:]]
+    for (row, test), p in zip(tests, holm([t["p_t"] for _, t in tests]), strict=True):
+        row["vs_top"] = {"diff": test["diff"], "ci": test["ci"], "p_holm": p, "mdd": test["mdd"], "n": test["n"],
                          "distinguishable": p is not None and p < ALPHA}
     for row in rows:
         row["group"] = "below #1" if row["vs_top"] and row["vs_top"]["distinguishable"] else "top"
@@ -324,10 +339,9 @@ def _role(row: dict) -> str | None:
     return "zero-shot" if "encoder" in row["system"] else None
 
 
-def _headline(rows: list[dict], reports: dict, judgments, *, rate: float) -> dict | None:
+def _headline(rows: list[dict], pair, *, rate: float) -> dict | None:
     """What the track shows now: the best system, and the best OT system against the no-OT control
     and against zero-shot on the low mean and the gap (topic-level, Holm over those four tests)."""
-    from clir_bench.evaluation.compare import compare
     from clir_bench.evaluation.stats import holm
 
     if not rows:
@@ -345,9 +359,8 @@ def _headline(rows: list[dict], reports: dict, judgments, *, rate: float) -> dic
     for role in ("control", "zero-shot"):
         if by_role.get(role):
             other = by_role[role][0]
-            c = compare(reports[ot["name"]][1], reports[other["name"]][1], judgments, resamples=COMPARE_RESAMPLES,
-                        only={"low mean", "gap"})
-            tests += [{"against": other["name"], "role": role, **_test(r)} for r in c.rows]
+            c = pair(ot["name"], other["name"], {"low mean", "gap"})
+            tests += [{"against": other["name"], "role": role, **_test(r)} for r in c["rows"]]
     for test, p in zip(tests, holm([t["p_t"] for t in tests]), strict=True):
         test["p_holm"] = p
         test["significant"] = p is not None and p < ALPHA
@@ -373,9 +386,9 @@ def _finding(headlines: list[dict]) -> str | None:
             f"({said}; topic-level paired t-tests, Holm){span}.")
 
 
-def _test(row) -> dict:
-    return {"statistic": row.group, "diff": row.diff, "ci": list(row.ci), "p_t": row.p_t, "mdd": row.mdd,
-            "n": row.n}
+def _test(row: dict) -> dict:
+    return {"statistic": row["group"], "diff": row["diff"], "ci": row["ci"], "p_t": row["p_t"], "mdd": row["mdd"],
+            "n": row["n"]}
 
 
 def _invalid(b: Invalid) -> dict:
