@@ -203,7 +203,7 @@ class _Scanner:
             if not lines[-1]:
                 lines.pop()
             long_lines = max(map(len, lines), default=0) > MAX_LINE
-            plain = text.isascii()
+            plain, underscores = text.isascii(), "_" in text  # per block: most blocks need neither check
             for lineno, line in enumerate(lines, lineno + 1):  # noqa: B020  (lineno carries on)
                 if not plain and not line.isascii():
                     problem = _non_ascii(line)
@@ -223,7 +223,7 @@ class _Scanner:
                     qd, ranks = self._switch(q, lineno)
                     docset = docs_of.get(q) if docs_of is not None else None
                 try:
-                    if "_" in s:  # Python reads 1_000; trec_eval does not
+                    if underscores and "_" in s:  # Python reads 1_000; trec_eval does not
                         raise ValueError
                     x = to_float(s)
                 except ValueError:
