@@ -3,34 +3,16 @@
 import json
 
 import pytest
+from tiny_model import TINY_TRACK
 
 from clir_bench.diagnostics import best_separators, diagnose_track
 from clir_bench.systems import Context
 from clir_bench.tracks.track import get_track
 
-TRACK = """
-name = "tiny-noise"
-version = 1
-seed = 7
-[collection]
-source = "udhr"
-[languages]
-low = ["sw"]
-high = ["de"]
-[[bitext]]
-source = "udhr"
-[[bitext]]
-source = "cldr"
-max_pairs = 30
-[noise]
-kind = "misalign"
-rate = {rate}
-"""
-
 
 def _track(tmp_path, rate):
     path = tmp_path / f"t{rate}.toml"
-    path.write_text(TRACK.format(rate=rate))
+    path.write_text(TINY_TRACK.replace("rate = 0.3", f"rate = {rate}"))
     return get_track(str(path))
 
 

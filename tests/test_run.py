@@ -4,29 +4,11 @@ import gzip
 import json
 
 import pytest
+from tiny_model import TINY_TRACK
 
 from clir_bench.pipeline import run_track
 from clir_bench.systems import Context, default_systems, get_system, registry
 from clir_bench.tracks.track import get_track
-
-TINY_TRACK = """
-name = "tiny"
-version = 1
-seed = 7
-[collection]
-source = "udhr"
-[languages]
-low = ["sw"]
-high = ["de"]
-[[bitext]]
-source = "udhr"
-[[bitext]]
-source = "cldr"
-max_pairs = 30
-[noise]
-kind = "misalign"
-rate = 0.3
-"""
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,26 @@ the test (no download): fast enough to train in a test, shaped like the real enc
 from functools import cache
 from pathlib import Path
 
+# A two-language track on the embedded collection, small enough to train on in a test.
+TINY_TRACK = """
+name = "tiny"
+version = 1
+seed = 7
+[collection]
+source = "udhr"
+[languages]
+low = ["sw"]
+high = ["de"]
+[[bitext]]
+source = "udhr"
+[[bitext]]
+source = "cldr"
+max_pairs = 30
+[noise]
+kind = "misalign"
+rate = 0.3
+"""
+
 
 @cache
 def _texts() -> tuple[str, ...]:
