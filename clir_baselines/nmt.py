@@ -21,7 +21,8 @@ CODES = {
     "en": ("eng_Latn", "en"), "sw": ("swh_Latn", "sw"), "so": ("som_Latn", "so"), "yo": ("yor_Latn", "yo"),
     "ha": ("hau_Latn", "ha"), "de": ("deu_Latn", "de"), "fr": ("fra_Latn", "fr"), "fi": ("fin_Latn", "fi"),
     "am": ("amh_Ethi", "am"), "mr": ("mar_Deva", "mr"), "tl": ("tgl_Latn", "tl"), "es": ("spa_Latn", "es"),
-    "ru": ("rus_Cyrl", "ru"), "zh": ("zho_Hans", "zh"),
+    "ru": ("rus_Cyrl", "ru"), "zh": ("zho_Hans", "zh"), "xh": ("xho_Latn", "xh"), "ig": ("ibo_Latn", "ig"),
+    "zu": ("zul_Latn", "zu"),
 }
 FAMILIES = ("nllb", "m2m100")  # column of CODES; any other model is language-agnostic
 

@@ -34,6 +34,8 @@ board_app = typer.Typer(help="Build the static HTML leaderboard from submissions
 app.add_typer(tracks_app, name="tracks")
 app.add_typer(data_app, name="data")
 app.add_typer(board_app, name="leaderboard")
+cache_app = typer.Typer(help="Show or clear the cache of models, students and embeddings.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
 
 # Piped output keeps whole tables (rich assumes 80 columns when it cannot ask a terminal). Markup,
 # emoji codes and highlighting are off: run lines, paths and names are printed as they are (a `[/]`
@@ -136,21 +138,30 @@ def tracks_show(name: Annotated[str, typer.Argument(help="Track name or TOML fil
     out.print(f"languages:  low {low}; high {high}" + ("" if t.of_class("low") and t.of_class("high")
                                                        else " (one class: no gap)"))
     if t.collection.name == "udhr":
+        from clir_bench.core.languages import pretraining
         from clir_bench.sources.udhr import fallbacks
+
+        for cls in ("low", "high"):
+            out.print(f"  {cls}: " + "; ".join(f"{lang} ({pretraining(lang)})" for lang in t.of_class(cls)),
+                      highlight=False)
 
         units = fallbacks(list(t.languages))
         detail = "; ".join(f"{lang} {', '.join(map(str, u))}" for lang, u in units.items()) or "none"
         out.print(f"alignment:  paragraph-level; article-level fallback (paragraph counts differ) in units: {detail}")
-    for split in ("test", "dev"):
-        if not t.collection.has_split(split):
-            out.print(f"{split} queries: none (the collection has no {split} split)")
-            continue
-        sizes = ", ".join(f"{lang} {len(p.queries)}" for lang, p in t.data(split).items())
-        out.print(f"{split} queries: {sizes}")
-    bitext, manifest = t.noisy_bitext()
-    out.print("bitext:     " + "; ".join(src.describe() for src in t.bitext_sources))
-    out.print("            " + ", ".join(f"{lang} {len(p)}" for lang, p in bitext.items()) + " pairs")
-    out.print(f"noise:      {t.noise.describe()}, seed {t.seed}: {len(manifest)} pairs corrupted")
+    for part in t.fold_tracks():
+        label = f"fold {part.fold} " if t.cross_validated else ""
+        for split in ("test", "dev"):
+            if not part.collection.has_split(split):
+                out.print(f"{label}{split} queries: none (the collection has no {split} split)")
+                continue
+            data = part.data(split)
+            docs = {len(p.docs) for p in data.values()}
+            sizes = ", ".join(f"{lang} {len(p.queries)}" for lang, p in data.items())
+            out.print(f"{label}{split} queries: {sizes}" + (f"; {docs.pop():,} documents" if len(docs) == 1 else ""))
+        bitext, manifest = part.noisy_bitext()
+        out.print(f"{label}bitext: " + "; ".join(src.describe() for src in part.bitext_sources))
+        out.print(f"{label}        " + ", ".join(f"{lang} {len(p)}" for lang, p in bitext.items()) + " pairs")
+        out.print(f"{label}noise:  {t.noise.describe()}, seed {t.seed}: {len(manifest)} pairs corrupted")
     out.print(f"metrics:    {', '.join(m.name for m in t.metrics)} (primary {t.primary.name})")
     out.print(f"max docs:   {t.max_docs_per_query} per query")
     for part, digest in checksums(t).items():
@@ -201,9 +212,8 @@ def validate(run: RunArg, track: TrackOpt = None, qrels: QrelsOpt = None) -> Non
 
     judgments = _judgments(run, track, qrels)
     scan = scan_run(run, judgments.spec)
-    missing = len(set(judgments.qrels) - set(scan.qids))
-    if missing:
-        scan.warnings.add(0, f"{missing:,} judged queries absent from the run", "every query (they would score 0)")
+    for found, expected in judgments.absent(set(scan.qids)):
+        scan.warnings.add(0, found, expected)
     _print_problems(run, scan)
     if scan.errors.total:
         raise typer.Exit(1)
@@ -372,6 +382,11 @@ def run(
     record: Annotated[bool, typer.Option(help="Record each run as a reference submission.")] = True,
     resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 10_000,
     seed: Annotated[int, typer.Option()] = 0,
+    folds: Annotated[Optional[str], typer.Option(help="One fold of a cross-validated track, e.g. 0: a smoke test, "
+                                                      "scored on that fold, never recorded (default: every fold).")]
+    = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per trained system (from --seed on); reports give the "
+                                                   "seed SD.")] = 1,
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.models.encoder import cache_dir, check_device
@@ -385,37 +400,115 @@ def run(
     ctx = Context(device=device, encoder=encoder, mt_model=mt_model, cache=cache_dir(), seed=seed,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
     results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
-                        submissions=submissions if record else None, resamples=resamples)
+                        submissions=submissions if record else None, resamples=resamples,
+                        folds=_fold_list(folds), seeds=seeds)
     out.print(_systems_table(results, t))
+    spread = {n: r["seeds"] for n, r in results["systems"].items() if "seeds" in r}
+    for name, rows in spread.items():
+        out.print(f"{name}: {len(rows['seeds'])} seeds, " + "; ".join(
+            f"{k} {rows[k]['mean']:.3f} (seed SD {rows[k]['sd']:.4f})" for k in ("low", "high", "gap") if k in rows),
+            highlight=False)
+
+
+def _fold_list(spec: str | None) -> list[int] | None:
+    if spec is None:
+        return None
+    try:
+        return [int(f) for f in spec.split(",") if f.strip()]
+    except ValueError:
+        raise ClirBenchError(f"--folds {spec!r}: expected fold numbers such as 0 or 0,1,2") from None
 
 
 def _systems_table(results: dict, track):
+    """Two tables: per language (rows, grouped by resource class) and system (columns); then per
+    system the class means and the gap with their 95% intervals."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+
+    ok = {n: r for n, r in results["systems"].items() if r["status"] == "ok"}
+    primary = next(iter(ok.values()))["primary"] if ok else track.primary.name
+    chance = {}
+    if primary == "map":
+        from clir_bench.evaluation.judgments import from_track
+        from clir_bench.evaluation.metrics import chance_map
+
+        chance = chance_map(from_track(track))
+    per_lang = Table(title=f"{track.name}: {track.primary.label} per language", box=box.SIMPLE_HEAD)
+    per_lang.add_column("language", no_wrap=True)
+    if chance:
+        per_lang.add_column("chance", justify="right", style="dim")
+    for name in ok:
+        per_lang.add_column(name, justify="right")
+    for cls in ("low", "high"):
+        for i, lang in enumerate(track.of_class(cls)):
+            per_lang.add_row(f"{lang} ({cls})", *([_fmt(chance.get(lang))] if chance else []),
+                             *(_fmt(r["languages"][lang][primary]) for r in ok.values()),
+                             end_section=i == len(track.of_class(cls)) - 1)
+    summary = Table(title="low/high means and the gap, with 95% CIs (resampling topics)", box=box.SIMPLE_HEAD)
+    summary.add_column("system", no_wrap=True)
+    for col in ("low", "high", "gap", "rel. gap"):
+        summary.add_column(col, justify="right", no_wrap=True)
+    for name, row in ok.items():
+        s = row["summary"]
+        if s is None:  # a track of one resource class: no gap
+            summary.add_row(name, "-", "-", "-", "-")
+            continue
+        summary.add_row(name, *(_fmt(s[primary][k]) + _ci(s["ci"][k]) for k in ("low", "high", "gap")),
+                        _fmt(s[primary]["relative_gap"]))
+    skipped = [f"{n}: {r['status']}" for n, r in results["systems"].items() if r["status"] != "ok"]
+    summary.caption = "; ".join(skipped) or None
+    return Group(per_lang, summary)
+
+
+@cache_app.command("show")
+@user_errors
+def cache_show() -> None:
+    """Sizes on disk: per kind, and the students per track."""
     from rich import box
     from rich.table import Table
 
-    langs = list(track.languages)
-    table = Table(title=f"{track.name}: {track.primary.label} per language; low/high means and the gap with 95% CIs",
-                  box=box.SIMPLE_HEAD)
-    table.add_column("system", no_wrap=True)
-    for lang in langs:
-        table.add_column(lang, justify="right")
-    for col in ("low", "high", "gap", "rel. gap"):
-        table.add_column(col, justify="right", no_wrap=True)
-    skipped = []
-    for name, row in results["systems"].items():
-        if row["status"] != "ok":
-            skipped.append(f"{name}: {row['status']}")
-            continue
-        s = row["summary"]
-        primary = row["primary"]
-        cells = [_fmt(row["languages"][lang][primary]) for lang in langs]
-        if s is None:  # a track of one resource class: no gap
-            table.add_row(name, *cells, "-", "-", "-", "-")
-            continue
-        table.add_row(name, *cells, *(_fmt(s[primary][k]) + _ci(s["ci"][k]) for k in ("low", "high", "gap")),
-                      _fmt(s[primary]["relative_gap"]))
-    table.caption = "; ".join(skipped) or None
-    return table
+    from clir_bench.cache import KINDS, entries
+    from clir_bench.models.encoder import cache_dir
+
+    root = cache_dir()
+    found = entries(root)
+    table = Table(title=f"cache {root}", box=box.SIMPLE_HEAD)
+    for col in ("what", "entries", "size"):
+        table.add_column(col, justify="left" if col == "what" else "right")
+    groups: dict[str, list] = {}
+    for e in found:
+        key = e.kind if e.kind != "students" else f"students of {e.track or '(unrecorded track)'}"
+        groups.setdefault(key, []).append(e)
+    for key in [k for kind in KINDS for k in sorted(groups) if k.startswith(kind)]:
+        table.add_row(key, str(len(groups[key])), _mib(sum(e.bytes for e in groups[key])))
+    table.add_row("total", str(len(found)), _mib(sum(e.bytes for e in found)), end_section=True)
+    out.print(table)
+
+
+@cache_app.command("clear")
+@user_errors
+def cache_clear(
+    students: Annotated[bool, typer.Option(help="Remove trained students.")] = False,
+    embeddings: Annotated[bool, typer.Option(help="Remove document embeddings.")] = False,
+    models: Annotated[bool, typer.Option(help="Remove converted models.")] = False,
+    track: Annotated[Optional[str], typer.Option(help="Only the students of this track.")] = None,
+) -> None:
+    """Remove what is named (rebuilt on demand: clearing costs time, never results)."""
+    from clir_bench.cache import clear
+    from clir_bench.models.encoder import cache_dir
+
+    kinds = tuple(k for k, on in (("students", students or track is not None), ("embeddings", embeddings),
+                                  ("models", models)) if on)
+    if not kinds:
+        raise ClirBenchError("name what to clear: --students, --embeddings, --models (or --track T for one "
+                             "track's students)")
+    removed = clear(cache_dir(), kinds=kinds, track=track)
+    out.print(f"removed {len(removed)} entries, {_mib(sum(e.bytes for e in removed))}", highlight=False)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB"
 
 
 @app.command()
@@ -532,6 +625,7 @@ def train(
     dev: Annotated[bool, typer.Option(help="Early stopping on the dev split's MAP.")] = True,
     checkpoint_every: Annotated[int, typer.Option(min=0, help="Save a checkpoint every N steps (0: never).")] = 0,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.pt.")] = False,
+    fold: Annotated[int, typer.Option(help="Which fold's bitext and dev, for a cross-validated track.")] = 0,
 ) -> None:
     """Distil an OPTICAL student on a track's noisy bitext (also under `torchrun -m clir_bench train`)."""
     from clir_bench.core.registry import did_you_mean
@@ -543,7 +637,10 @@ def train(
     if solver not in SOLVERS:
         raise ClirBenchError(f"unknown solver {solver!r}.{did_you_mean(solver, SOLVERS)} Known: {', '.join(SOLVERS)}")
     device = check_device(device)
-    result = train_on_track(get_track(track), recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
+    parts = {part.fold: part for part in get_track(track).fold_tracks()}
+    if len(parts) > 1 and fold not in parts:
+        raise ClirBenchError(f"--fold {fold}: track {track} has folds {', '.join(map(str, parts))}")
+    result = train_on_track(parts.get(fold) or next(iter(parts.values())), recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
                             use_dev=dev, resume=resume, checkpoint_every=checkpoint_every, solver=solver,
                             max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr, seed=seed,
                             progress=sys.stderr.isatty())

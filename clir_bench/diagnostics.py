@@ -26,25 +26,37 @@ def diagnosable(names: list[str]) -> list[str]:
 
 
 def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 1000) -> dict:
-    """Detection of the track's corrupted pairs by every signal of every system; a JSON-ready report."""
-    bitext, manifest = track.noisy_bitext()
+    """Detection of the track's corrupted pairs by every signal of every system; a JSON-ready report.
+    A cross-validated track pools every fold's training pairs (ids `fold-F/ID`), each scored by the
+    student of its own fold."""
+    parts = track.fold_tracks()
+    prefix = {part.fold: f"fold-{part.fold}/" if track.cross_validated else "" for part in parts}
+    kind_of, n_pairs = {}, 0
+    for part in parts:
+        bitext, manifest = part.noisy_bitext()
+        kind_of.update({(c.lang, prefix[part.fold] + c.id): c.kind for c in manifest})
+        n_pairs += sum(len(v) for v in bitext.values())
     report = {"track": track.name, "track_version": track.version, "noise": track.noise.describe(),
-              "bitext_sha256": track.bitext_sha256(), "corrupted": len(manifest),
-              "pairs": sum(len(v) for v in bitext.values()), "rows": [], "skipped": {}}
-    if not manifest:
+              "bitext_sha256": track.bitext_sha256(), "corrupted": len(kind_of), "pairs": n_pairs, "rows": [],
+              "skipped": {}}
+    if not kind_of:
         report["applicable"] = False
         report["reason"] = "not applicable: the bitext is clean (no corrupted pair to detect)"
         return report
     report["applicable"] = True
-    kind_of = {(c.lang, c.id): c.kind for c in manifest}
     for name in systems:
         system = get_system(name)
         if not hasattr(system, "diagnose"):
             report["skipped"][name] = "the system scores no training pairs"
             continue
         ctx.log(f"[{name}] scoring {report['pairs']} training pairs")
-        out = system.diagnose(track, ctx)
-        pairs = [tuple(p) for p in out["pairs"]]
+        pairs, models = [], {}
+        for part in parts:
+            out = system.diagnose(part, ctx)
+            pairs += [(lang, prefix[part.fold] + pid) for lang, pid in out["pairs"]]
+            for model, signals in out["models"].items():
+                for signal, values in signals.items():
+                    models.setdefault(model, {}).setdefault(signal, []).extend(values)
         groups = {"all": list(range(len(pairs)))}
         for i, (lang, pid) in enumerate(pairs):
             groups.setdefault(f"lang {lang}", []).append(i)
@@ -54,7 +66,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
             for kind in kinds:
                 groups[f"kind {kind}"] = clean + [i for i, p in enumerate(pairs) if kind_of.get(p) == kind]
         labels = [p in kind_of for p in pairs]
-        for model, signals in out["models"].items():
+        for model, signals in models.items():
             for signal, values in signals.items():
                 sign = DIRECTION.get(signal, 1)
                 for group, idx in groups.items():

@@ -4,6 +4,12 @@ For each system: its run goes to OUT/SYSTEM.trec, its scored report (the same as
 `clir-bench score`) to OUT/SYSTEM.json, and the run to the reference submission
 SUBMISSIONS/TRACK/SYSTEM/ (`clir_bench.leaderboard.store`). OUT/results.json holds every system's
 summary with provenance; a system that cannot run is listed with the reason, never a number.
+
+A cross-validated track runs each system once per fold (on that fold's bitext, dev and
+documents) and joins the folds' rankings into one run. `folds=[f]` runs one fold alone: a smoke
+test, scored on that fold and never recorded. `seeds=N` trains N seeds of every seeded system
+(`seeded = True`: the distilled students); the first seed's run is the one written and
+recorded, and the report gives the primary metric's low/high/gap per seed, their mean and SD.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from clir_bench.core.files import write_text_atomic
 from clir_bench.evaluation.judgments import from_track
 from clir_bench.evaluation.scoring import score_run
 from clir_bench.leaderboard.store import record_reference
-from clir_bench.systems import Context, default_systems, get_system, registry, write_run
+from clir_bench.systems import Context, SystemResult, default_systems, get_system, registry, write_run
 
 
 def parse_systems(spec: str | None) -> list[str]:
@@ -31,45 +37,118 @@ def parse_systems(spec: str | None) -> list[str]:
 
 
 def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions: Path | None,
-              resamples: int = 10_000) -> dict:
+              resamples: int = 10_000, folds: list[int] | None = None, seeds: int = 1) -> dict:
     """Run, score and record each system; return the results document (also OUT/results.json)."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ClirBenchError(f"cannot create output folder {out}: {e.strerror}; choose a writable --out") from None
-    judgments = from_track(track)
+    parts, scored_on, smoke = _folds(track, folds)
+    if smoke:
+        submissions = None  # a smoke test is never a submission to a cross-validated track
+    judgments = from_track(scored_on)
     results = {"track": track.name, "track_version": track.version, "harness": f"clir-bench {__version__}",
-               "provenance": judgments.provenance, "systems": {}}
+               "provenance": judgments.provenance, "folds": [p.fold for p in parts if p.fold is not None],
+               "systems": {}}
+    if smoke:
+        results["smoke"] = smoke
+        ctx.log(smoke)
     for name in systems:
         system = get_system(name)
-        start = time.perf_counter()
-        ctx.log(f"[{name}] running")
-        result = system.run(track, ctx)
-        seconds = round(time.perf_counter() - start, 1)
+        seed_list = [ctx.seed + k for k in range(seeds if getattr(system, "seeded", False) else 1)]
+        per_seed = []
+        for seed in seed_list:
+            start = time.perf_counter()
+            ctx.log(f"[{name}] running" + (f" (seed {seed})" if len(seed_list) > 1 else ""))
+            result = _run_folds(system, parts, replace(ctx, seed=seed))
+            per_seed.append((seed, result, round(time.perf_counter() - start, 1)))
+            if result.rankings is None:
+                break
+        seed, result, seconds = per_seed[0]
         if result.rankings is None:
             results["systems"][name] = {"status": result.not_run, "seconds": seconds}
             ctx.log(f"[{name}] {result.not_run}")
             continue
-        run_path = out / f"{name}.trec"
-        write_run(run_path, result.rankings, tag=name, depth=track.max_docs_per_query)
-        report = score_run(run_path, judgments, resamples=resamples, seed=ctx.seed)
-        report = replace(report, system={"name": name, "description": system.description, "seconds": seconds,
-                                         **result.info})
-        write_text_atomic(out / f"{name}.json", json.dumps(report.to_dict(), indent=1) + "\n")
+        reports = []
+        for seed, res, secs in per_seed:
+            run_path = out / (f"{name}.trec" if seed == ctx.seed else f"{name}.seed-{seed}.trec")
+            write_run(run_path, res.rankings, tag=name, depth=track.max_docs_per_query)
+            report = score_run(run_path, judgments, resamples=resamples, seed=ctx.seed)
+            report = replace(report, system={"name": name, "description": system.description, "seconds": secs,
+                                             "seed": seed, **res.info})
+            write_text_atomic(run_path.with_suffix(".json"), json.dumps(report.to_dict(), indent=1) + "\n")
+            reports.append(report)
+        report, run_path = reports[0], out / f"{name}.trec"
         primary = report.primary
         summary = report.to_dict()["summary"]
         results["systems"][name] = {"status": "ok", "seconds": seconds, "primary": primary, "summary": summary,
                                     "languages": {lang: {primary: row.mean[primary], "ci": list(row.ci)}
                                                   for lang, row in report.languages.items()},
                                     "info": result.info, "run_sha256": report.run.sha256}
+        if len(reports) > 1:
+            results["systems"][name]["seeds"] = seed_spread(reports, [s for s, _, _ in per_seed])
         if submissions is not None:
             ctx.log(f"[{name}] " + record_reference(root=submissions, track=track, name=name, run=run_path,
                                                     description=system.description,
-                                                    info={"seconds": seconds, **result.info}))
+                                                    info={"seconds": seconds, **_scalars(result.info)}))
         s = report.summary
         ctx.log(f"[{name}] done in {seconds:.0f} s: " + (
             f"{primary} low {s.by_metric[primary].low:.3f}, high {s.by_metric[primary].high:.3f}" if s else
             ", ".join(f"{lang} {row.mean[primary]:.3f}" for lang, row in report.languages.items())))
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     return results
+
+
+def _folds(track, folds: list[int] | None):
+    """(the fold tracks to run, the track to score on, the smoke-test label or None)."""
+    parts = track.fold_tracks()
+    if folds is None or [p.fold for p in parts] == sorted(folds) or not track.cross_validated:
+        if folds is not None and not track.cross_validated and folds != [parts[0].collection.folds[0]]:
+            raise ClirBenchError(f"track {track.name} is not cross-validated; leave --folds out")
+        return parts, track, None
+    if len(folds) != 1 or folds[0] not in [p.fold for p in parts]:
+        raise ClirBenchError(f"--folds {','.join(map(str, folds))}: expected one fold of "
+                             f"{', '.join(str(p.fold) for p in parts)} (a smoke test) or all of them")
+    part = next(p for p in parts if p.fold == folds[0])
+    return [part], part, (f"fold {part.fold} only (smoke test): scored on that fold's {part.name} queries, "
+                          f"not track {track.name}'s cross-validation, and never recorded as a submission")
+
+
+def _run_folds(system, parts, ctx: Context) -> SystemResult:
+    """One system on every fold; the folds' rankings joined (each query appears in one fold)."""
+    if len(parts) == 1:
+        return system.run(parts[0], ctx)
+    rankings, infos = {}, []
+    for part in parts:
+        ctx.log(f"  fold {part.fold}")
+        result = system.run(part, ctx)
+        if result.rankings is None:
+            return result
+        rankings.update(result.rankings)
+        infos.append(result.info)
+    shared = {k: v for k, v in infos[0].items() if all(i.get(k) == v for i in infos)}
+    per_fold = {k: [i.get(k) for i in infos] for k in {k for i in infos for k in i} - set(shared)}
+    return SystemResult(rankings, info={**shared, **({"per_fold": per_fold} if per_fold else {})})
+
+
+def _scalars(info: dict) -> dict:
+    """Provenance as recorded with a submission: scalars, and per-fold lists of scalars."""
+    out = {k: v for k, v in info.items() if not isinstance(v, (dict, list))}
+    for k, values in info.get("per_fold", {}).items():
+        out[f"{k} (per fold)"] = ", ".join(str(v) for v in values)
+    return out
+
+
+def seed_spread(reports, seeds: list[int]) -> dict:
+    """Per seed the primary metric's low mean, high mean and gap; their mean and sample SD."""
+    import statistics
+
+    primary = reports[0].primary
+    rows = {"seeds": seeds}
+    for key in ("low", "high", "gap"):
+        values = [getattr(r.summary.by_metric[primary], key) if r.summary else None for r in reports]
+        if None in values:
+            continue
+        rows[key] = {"values": values, "mean": statistics.fmean(values), "sd": statistics.stdev(values)}
+    return rows

@@ -24,25 +24,44 @@ def test_splits_partition_units_and_preamble_trains(fold):
 
 @pytest.mark.parametrize("name", ["noise-0.0", "noise-0.5"])
 def test_no_training_text_in_test_or_dev_collections(name):
-    track = get_track(name)
-    held_out = set()
-    for split in ("test", "dev"):
-        for pair in track.data(split).values():
-            held_out |= set(pair.queries.values()) | set(pair.docs.values())
-    bitext, _ = track.noisy_bitext()
-    for pairs in bitext.values():
-        for p in pairs:
-            assert p.text not in held_out and p.english not in held_out, p.id
-            for sentence in (p.text, p.english):  # nor inside a concatenated article-level pair
-                assert not any(h in sentence for h in held_out if len(h) > 40), p.id
+    for track in get_track(name).fold_tracks():
+        held_out = set()
+        for split in ("test", "dev"):
+            for pair in track.data(split).values():
+                held_out |= set(pair.queries.values()) | set(pair.docs.values())
+        bitext, _ = track.noisy_bitext()
+        for pairs in bitext.values():
+            for p in pairs:
+                assert p.text not in held_out and p.english not in held_out, p.id
+                for sentence in (p.text, p.english):  # nor inside a concatenated article-level pair
+                    assert not any(h in sentence for h in held_out if len(h) > 40), p.id
+
+
+def test_cross_validation_tests_every_article_once_against_its_folds_pool():
+    track = get_track("noise-0.0")
+    folds = track.fold_tracks()
+    assert [f.fold for f in folds] == [0, 1, 2] and track.cross_validated
+    tested = [q for f in folds for q in f.data("test")["sw"].queries]
+    assert len(tested) == len(set(tested)) == 50 == len(track.data("test")["sw"].queries)
+    assert {q.split("-")[1][:2] for q in tested} == {f"{u:02d}" for u in range(1, 31)}
+    for f in folds:
+        pool = f.data("test")["sw"].docs
+        assert pool is f.data("dev")["sw"].docs  # dev ranks the same documents: one encoding
+        units = {d[5:7] for d in pool}
+        assert units == {f"{u:02d}" for s in ("test", "dev") for u in udhr.units_of(s, f.fold)}
+    assert {q: f for q, f in track.fold_of().items() if q.startswith("sw-01")} == {"sw-0101": 0}
+    with pytest.raises(Exception, match="each fold has its own bitext"):
+        track.noisy_bitext()
 
 
 def test_qrels_grades_aligned_paragraph_2_rest_of_article_1():
-    pair = get_track("noise-0.0").data("test")["sw"]
+    fold0 = get_track("noise-0.0").fold_tracks()[0]
+    pair = fold0.data("test")["sw"]
     assert pair.qrels["sw-1302"] == {"udhr-1301": 1, "udhr-1302": 2}
     assert pair.qrels["sw-0101"] == {"udhr-0101": 2}
-    assert set(pair.docs) == {d for judged in pair.qrels.values() for d in judged}
-    dev = get_track("noise-0.0").data("dev")["so"]  # article 2 aligns only as an article in Somali
+    assert {d for judged in pair.qrels.values() for d in judged} < set(pair.docs)  # dev paragraphs distract
+    assert len(pair.docs) == 36
+    dev = fold0.data("dev")["so"]  # article 2 aligns only as an article in Somali
     assert set(dev.qrels["so-0201"].values()) == {1}
 
 

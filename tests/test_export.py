@@ -16,15 +16,21 @@ def test_export_writes_every_file_with_checksums(cli, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     for rel, meta in manifest["files"].items():
         assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == meta["sha256"], rel
-    langs = ["sw", "so", "yo", "ha", "de", "fr", "fi"]
-    for lang in langs:
-        assert (out / "queries" / "test" / f"{lang}.tsv").is_file()
-        assert (out / "bitext" / f"{lang}.tsv").is_file()
-    assert (out / "documents" / "test.tsv").read_text().count("\n") == 15  # header + 14 paragraphs
-    assert (out / "qrels" / "test.txt").is_file() and (out / "README.md").is_file()
-    assert (out / "track.toml").read_text() == get_track("noise-0.3").source
-    noise = (out / "noise-manifest.tsv").read_text().splitlines()
-    assert len(noise) - 1 == len(get_track("noise-0.3").noisy_bitext()[1])
+    track = get_track("noise-0.3")
+    for part in track.fold_tracks():
+        fold = out / f"fold-{part.fold}"
+        for lang in track.languages:
+            assert (fold / "queries" / "test" / f"{lang}.tsv").is_file() and (fold / "queries" / "dev" / f"{lang}.tsv").is_file()
+            assert (fold / "bitext" / f"{lang}.tsv").is_file()
+        docs = (fold / "documents" / "test.tsv").read_text()
+        assert docs.count("\n") == 1 + len(part.data("test")["sw"].docs) and docs == (fold / "documents" / "dev.tsv").read_text()
+        assert (fold / "qrels" / "test.txt").is_file() and (fold / "qrels" / "dev.txt").is_file()
+        noise = (fold / "noise-manifest.tsv").read_text().splitlines()
+        assert len(noise) - 1 == len(part.noisy_bitext()[1])
+    folds = dict(line.split("\t") for line in (out / "folds.tsv").read_text().splitlines()[1:])
+    assert folds == {q: str(f) for q, f in track.fold_of().items()} and len(folds) == 14 * 50 - 2
+    assert (out / "README.md").is_file() and "folds.tsv" in (out / "README.md").read_text()
+    assert (out / "track.toml").read_text() == track.source
     code, output = cli("tracks", "show", "noise-0.3")
     assert manifest["checksums"]["test"] in output and manifest["checksums"]["bitext"] in output
 

@@ -283,3 +283,21 @@ def test_serve_answers_hostile_requests_without_tracebacks(tmp_path):
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "Traceback" not in err and "400" in err
+
+
+def test_cache_show_and_clear(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLIR_BENCH_CACHE", str(tmp_path / "cache"))
+    for name, track in (("a", "noise-0.3-fold0"), ("b", "noise-0.3-fold1"), ("c", "noise-0.0-fold0")):
+        folder = tmp_path / "cache" / "students" / name
+        folder.mkdir(parents=True)
+        (folder / "delta.safetensors").write_bytes(b"x" * 1000)
+        (folder / "student.json").write_text(json.dumps({"track": track}))
+    (tmp_path / "cache" / "embeddings" / "k").mkdir(parents=True)
+    code, output = cli("cache", "show")
+    assert code == 0 and "students of noise-0.3" in output and "students of noise-0.0" in output, output
+    code, output = cli("cache", "clear")
+    assert code == 1 and "name what to clear" in output
+    code, output = cli("cache", "clear", "--track", "noise-0.3")
+    assert code == 0 and "removed 2 entries" in output
+    assert [p.name for p in (tmp_path / "cache" / "students").iterdir()] == ["c"]
+    assert (tmp_path / "cache" / "embeddings" / "k").is_dir()

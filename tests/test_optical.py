@@ -19,13 +19,33 @@ from clir_bench.tracks.track import get_track  # noqa: E402
 
 @pytest.fixture(scope="module")
 def setup(tiny):
-    track = get_track("noise-0.3")
+    track = get_track("noise-0.3").fold_tracks()[0]
     bitext, _ = track.noisy_bitext()
     pairs = [p for lang in ("sw", "de") for p in bitext[lang][:40]]
     encoder = Encoder(resolve(str(tiny)))
     texts, english = [p.text for p in pairs], [p.english for p in pairs]
     dev = {lang: pair for lang, pair in track.data("dev").items() if lang in ("sw", "de")}
     return encoder, texts, english, TeacherCache.build(encoder, english), dev
+
+
+def test_chunked_forward_and_sorted_teacher_states_equal_the_padded_ones(setup):
+    from clir_bench.models.encoder import chunked_states
+
+    encoder, texts, english, teacher, _ = setup
+    batch = texts[:6] + english[:10]  # short terms and long paragraphs, padded to the longest
+    tok = encoder.batch(batch, "query")
+    with torch.no_grad():
+        whole = encoder.model(**tok).last_hidden_state
+        parts = chunked_states(encoder.model, tok, chunk=4)
+    mask = tok["attention_mask"].bool()
+    assert torch.allclose(whole[mask], parts[mask], atol=1e-5) and parts.shape == whole.shape
+    memo = {}
+    again = TeacherCache.build(encoder, english, memo=memo)
+    assert torch.allclose(again.sentences, teacher.sentences, atol=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(again.tokens, teacher.tokens, strict=True))
+    assert len(memo) == len(set(english))
+    TeacherCache.build(encoder, english[:5], memo=memo)  # every sentence known: nothing encoded again
+    assert len(memo) == len(set(english))
 
 
 def _weights(model):

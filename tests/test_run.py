@@ -111,7 +111,7 @@ def test_reference_runs_are_recorded_and_rerecorded(cli, tmp_path):
     assert code == 0 and "recorded as" in output, output
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "run.trec.gz"]
     meta = json.loads((folder / "metadata.json").read_text())
-    assert meta["produced_by"] == "harness" and meta["track_version"] == 1 and meta["team"] == "clir-bench reference"
+    assert meta["produced_by"] == "harness" and meta["track_version"] == 2 and meta["team"] == "clir-bench reference"
     assert gzip.decompress((folder / "run.trec.gz").read_bytes()) == (tmp_path / "out" / "bm25.trec").read_bytes()
     meta["produced_by"] = "participant"  # a participant's submission of that name is never replaced
     (folder / "metadata.json").write_text(json.dumps(meta))
@@ -185,3 +185,46 @@ def test_training_summary_without_a_dev_split_names_no_dev_score():
     assert line == "trained 12 steps; no early stopping (no dev evaluation)" and "inf" not in line
     line = training_summary(SimpleNamespace(history=[{}], steps_run=40, best_step=20, best_dev_map=0.61234))
     assert line == "trained 40 steps; best step 20 (dev MAP 0.6123)"
+
+
+def test_one_fold_is_a_smoke_test_never_recorded(cli, tmp_path):
+    subs = tmp_path / "subs"
+    code, output = cli("run", "--track", "noise-0.3", "--systems", "bm25", "--folds", "1", "--out", tmp_path / "out",
+                       "--submissions", subs, "--bootstrap", "200")
+    assert code == 0, output
+    assert "fold 1 only (smoke test)" in output.replace("\n", " ") and not subs.exists()
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["folds"] == [1] and "smoke" in results
+    fold1 = {q for q, f in get_track("noise-0.3").fold_of().items() if f == 1}
+    run_qids = {line.split()[0] for line in (tmp_path / "out" / "bm25.trec").read_text().splitlines()}
+    assert run_qids == fold1
+    for bad, phrase in (("5", "expected one fold of 0, 1, 2"), ("0,1", "expected one fold"), ("x", "fold numbers")):
+        code, output = cli("run", "--track", "noise-0.3", "--systems", "bm25", "--folds", bad, "--out",
+                           tmp_path / "o2", "--no-record")
+        assert code == 1 and phrase in output and "Traceback" not in output, output
+
+
+def test_validate_warns_when_a_fold_is_missing(cli, tmp_path):
+    track = get_track("noise-0.3")
+    judgments_docs = {q: sorted(track.fold_tracks()[f].data("test")[q.split("-")[0]].docs)[:3]
+                      for q, f in track.fold_of().items() if f != 2}
+    run = tmp_path / "two-folds.trec"
+    run.write_text("".join(f"{q} Q0 {d} {r} {10 - r} x\n" for q, docs in judgments_docs.items()
+                           for r, d in enumerate(docs, 1)))
+    code, output = cli("validate", run, "--track", "noise-0.3")
+    said = output.replace("\n", " ")
+    assert code == 0 and "no query of fold 2" in said and "no query of fold 0" not in said, output
+
+
+@pytest.mark.slow
+def test_seeds_give_the_seed_spread_and_the_first_seed_is_the_run(tiny, tiny_track, tmp_path):
+    track = get_track(str(tiny_track))
+    results = run_track(track, systems=["encoder-ft", "bm25"], ctx=_ctx(tiny, tmp_path), out=tmp_path / "out",
+                        submissions=None, resamples=200, seeds=2)
+    spread = results["systems"]["encoder-ft"]["seeds"]
+    assert spread["seeds"] == [0, 1] and len(spread["gap"]["values"]) == 2 and spread["gap"]["sd"] >= 0
+    assert spread["gap"]["values"][0] == results["systems"]["encoder-ft"]["summary"]["map"]["gap"]
+    assert (tmp_path / "out" / "encoder-ft.seed-1.trec").is_file()
+    assert "seeds" not in results["systems"]["bm25"]  # nothing to seed: run once
+    student = next((tmp_path / "cache" / "students").iterdir())
+    assert sorted(p.name for p in student.iterdir()) == ["delta.safetensors", "student.json"]

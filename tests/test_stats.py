@@ -98,5 +98,5 @@ def test_chance_map_of_the_embedded_track():
     from clir_bench.tracks.track import get_track
 
     chance = chance_map(from_track(get_track("noise-0.3")))
-    assert set(chance) == {"sw", "so", "yo", "ha", "de", "fr", "fi"}
-    assert all(0.2 < v < 0.5 for v in chance.values()), chance  # 14 documents, 1-3 relevant per query
+    assert list(chance) == list(get_track("noise-0.3").languages)
+    assert all(0.08 < v < 0.25 for v in chance.values()), chance  # 28-36 documents, 1-3 relevant per query

@@ -31,7 +31,7 @@ def test_submit_stores_run_and_metadata(cli, run_file, tmp_path):
     folder = tmp_path / "subs" / "noise-0.3" / "my-system"
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "run.trec"]
     meta = json.loads((folder / "metadata.json").read_text())
-    assert meta["team"] == "Team A" and meta["produced_by"] == "participant" and meta["track_version"] == 1
+    assert meta["team"] == "Team A" and meta["produced_by"] == "participant" and meta["track_version"] == 2
     assert "map" not in json.dumps(meta)  # scores are derived, never stored
     assert (folder / "run.trec").read_bytes() == run_file.read_bytes()
     good, bad = discover(tmp_path / "subs")

@@ -13,9 +13,12 @@ BASE = get_track("noise-0.0").source
 def test_every_builtin_track(name):
     track = get_track(name)
     assert track.primary.name == "map"
-    assert set(track.of_class("low")) == {"sw", "so", "yo", "ha"} and set(track.of_class("high")) == {"de", "fr", "fi"}
+    assert track.of_class("low") == ["sw", "so", "ha", "am", "xh", "yo", "ig", "zu"]
+    assert track.of_class("high") == ["de", "fr", "fi", "es", "ru", "zh"]
+    assert track.version == 2 and track.cross_validated and "r@100" not in [m.name for m in track.metrics]
     data = track.data("test")
     assert all(pair.queries and pair.qrels for pair in data.values())
+    assert {len(pair.queries) for pair in data.values()} == {49, 50}  # so and yo: article 2 has one fewer
     assert set(checksums(track)) == {"test", "dev", "bitext"}
 
 
@@ -31,16 +34,19 @@ def test_near_miss_track_name_is_suggested(cli):
 
 
 @pytest.mark.parametrize("edit, phrase", [
-    (("seed = 20230227", "seed = 20230227\nsede = 1"), ":7: sede: unknown key. Did you mean 'seed'?"),
+    (("seed = 20230227", "seed = 20230227\nsede = 1"), ":10: sede: unknown key. Did you mean 'seed'?"),
     (("rate = 0.0", "rate = 0.0\nrat = 1"), "noise.rat: unknown key. Did you mean 'rate'?"),
     (("rate = 0.0", "rate = 1.5"), "noise.rate: found 1.5, expected a number in [0, 1]"),
     (('kind = "misalign"', 'kind = "misalign2"'), "Did you mean 'misalign'?"),
-    (("fold = 0", "fold = 3"), "collection.fold: found 3, expected 0, 1 or 2"),
+    (("folds = [0, 1, 2]", "fold = 3"), "collection.fold: found 3, expected 0, 1 or 2"),
+    (("folds = [0, 1, 2]", "folds = [0, 0]"), "collection.folds: found [0, 0], expected a list of distinct folds"),
+    (("folds = [0, 1, 2]", "folds = [0, 1, 2]\nfold = 1"), "found both fold and folds"),
     (('units = "train"', 'units = "all"'), "would put test and dev articles in the training bitext"),
     (('"mrr"]', '"mrrr"]'), "unknown metric 'mrrr'. Did you mean 'mrr'?"),
-    (('low = ["sw", "so", "yo", "ha"]\nhigh = ["de", "fr", "fi"]', "low = []\nhigh = []"), "expected at least one"),
+    (('low = ["sw", "so", "ha", "am", "xh", "yo", "ig", "zu"]\nhigh = ["de", "fr", "fi", "es", "ru", "zh"]',
+      "low = []\nhigh = []"), "expected at least one"),
     (('low = ["sw",', 'low = ["xx", "sw",'), "unknown language 'xx'"),
-    (('version = 1', 'version = "one"'), "version: found 'one', expected an integer version"),
+    (('version = 2', 'version = "one"'), "version: found 'one', expected an integer version"),
     (('[languages]', '[languages'), "not valid TOML"),
 ])
 def test_invalid_track_files_are_refused(tmp_path, cli, edit, phrase):

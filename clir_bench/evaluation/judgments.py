@@ -26,9 +26,27 @@ class Judgments:
     source: str  # what was used, in words
     provenance: dict = field(default_factory=dict)
     topic_of: dict[str, str] = field(default_factory=dict)  # qid -> topic; a qid absent is its own topic
+    fold_of: dict[str, int] = field(default_factory=dict)  # qid -> fold, for a cross-validated track
 
     def topic(self, qid: str) -> str:
         return self.topic_of.get(qid, qid)
+
+    def absent(self, present) -> list[tuple[str, str]]:
+        """(found, expected) warnings for judged queries a run leaves out: how many, and every fold
+        of a cross-validated track that the run does not answer at all."""
+        missing = [q for q in self.qrels if q not in present]
+        if not missing:
+            return []
+        out = [(f"{len(missing):,} judged queries absent from the run (e.g. {missing[:3]})",
+                "every query; they score 0, as with trec_eval -c")]
+        folds: dict[int, list[str]] = {}
+        for q, f in self.fold_of.items():
+            folds.setdefault(f, []).append(q)
+        for f, qids in sorted(folds.items()):
+            if not any(q in present for q in qids):
+                out.append((f"no query of fold {f} ({len(qids):,} queries)",
+                            "every fold's test queries, each answered by the model trained on that fold"))
+        return out
 
     def with_metrics(self, names) -> Judgments:
         """The same judgments scored on other metrics (the first is primary)."""
@@ -38,26 +56,30 @@ class Judgments:
 
 
 def from_track(track) -> Judgments:
-    """The test split of `track`: every query must be the track's, every document its collection's."""
-    data = track.data("test")
+    """The test split of `track`: every query must be the track's, and rank only the documents its
+    fold searches (for a track of one fold: the collection's)."""
     qrels, lang_of, docs_of, topic_of = {}, {}, {}, {}
-    for lang, pair in data.items():
-        topic_of.update(pair.topics or {})
-        docset = pair.docs.ids() if hasattr(pair.docs, "ids") else frozenset(pair.docs)
-        for q in pair.queries:
-            lang_of[q] = lang
-            docs_of[q] = docset
-        for q, judged in pair.qrels.items():
-            qrels[q] = judged
-            lang_of.setdefault(q, lang)
+    for part in track.fold_tracks():
+        for lang, pair in part.data("test").items():
+            topic_of.update(pair.topics or {})
+            docset = pair.docs.ids() if hasattr(pair.docs, "ids") else frozenset(pair.docs)
+            for q in pair.queries:
+                lang_of[q] = lang
+                docs_of[q] = docset
+            for q, judged in pair.qrels.items():
+                qrels[q] = judged
+                lang_of.setdefault(q, lang)
     example = next(iter(lang_of), "")
+    fold_of = track.fold_of()
     spec = RunSpec(qids=frozenset(lang_of), strict_qids=True, docs_of=docs_of, max_docs=track.max_docs_per_query,
-                   expected_qids=f"a query of track {track.name} (like {example!r})")
+                   expected_qids=f"a query of track {track.name} (like {example!r})",
+                   expected_docs="a document of the query's fold (its test and dev paragraphs; `data export` lists "
+                                 "them in fold-F/documents)" if fold_of else "a document of the collection")
     provenance = {"track": track.name, "track_version": track.version, "track_file": track.path,
                   "collection": track.collection.describe(), "qrels_sha256": qrels_sha256(qrels),
                   "bitext_sha256": track.bitext_sha256(), "noise": track.noise.describe(), "seed": track.seed}
     return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics, f"track {track.name}", provenance,
-                     topic_of)
+                     topic_of, fold_of)
 
 
 def from_qrels(path: Path, metrics=DEFAULT_METRICS) -> Judgments:

@@ -59,9 +59,8 @@ def score_run(run: Path | str | Mapping, judgments: Judgments, *, resamples: int
     zero = dict.fromkeys(names, 0.0)
     missing = [q for q in judgments.qrels if q not in scan.results]
     per_query = {q: scan.results.get(q, zero) for q in judgments.qrels}
-    if missing:
-        scan.warnings.add(0, f"{len(missing):,} judged queries absent from the run (e.g. {missing[:3]})",
-                          "every query; they score 0, as with trec_eval -c")
+    for found, expected in judgments.absent(scan.results):
+        scan.warnings.add(0, found, expected)
 
     by_lang: dict[str, list[str]] = {}
     for q in judgments.qrels:

@@ -87,6 +87,7 @@ class RunSpec:
     docs_of: dict | None = None
     max_docs: int = 1000
     expected_qids: str = "a known query id"
+    expected_docs: str = "a document of the collection"
 
 
 @dataclass
@@ -240,7 +241,7 @@ class _Scanner:
                                "each (qid, docid) pair once")
                     continue
                 if docset is not None and d not in docset:
-                    errors.add(lineno, f"document {_clip(d)!r} for query {q!r}", "a document of the collection")
+                    errors.add(lineno, f"document {_clip(d)!r} for query {q!r}", spec.expected_docs)
                     continue
                 if long_lines and len(line) > MAX_LINE:
                     errors.add(lineno, f"a line of {len(line):,} characters", f"at most {MAX_LINE:,} characters")
@@ -414,7 +415,7 @@ def scan_mapping(run: Mapping, spec: RunSpec, *, consume: Callable | None = None
             elif not -_INF < float(x) < _INF:
                 errors.add(0, f"score {x!r} for query {_clip(q)!r} document {_clip(d)!r}", "a finite number")
             elif docset is not None and d not in docset:
-                errors.add(0, f"document {_clip(d)!r} for query {_clip(q)!r}", "a document of the collection")
+                errors.add(0, f"document {_clip(d)!r} for query {_clip(q)!r}", spec.expected_docs)
             else:
                 scores[d] = float(x)
                 digest.update(f"{q}\t{d}\t{float(x)!r}\n".encode())

@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from clir_bench.models.encoder import Encoder, autocast, distributed_rank, mean_pool
+from clir_bench.models.encoder import Encoder, autocast, chunked_states, distributed_rank, mean_pool
 from clir_bench.models.ot import cosine_cost, solve
 from clir_bench.models.retrieval import dense_run, map_by_language
 
@@ -108,18 +108,28 @@ class TeacherCache:
     mean_token: torch.Tensor  # (d,)
 
     @classmethod
-    def build(cls, encoder: Encoder, english: list[str], *, batch_size: int = 64, max_length: int = 128):
-        tokens, sentences = [], []
+    def build(cls, encoder: Encoder, english: list[str], *, batch_size: int = 64, max_length: int = 128,
+              memo: dict | None = None):
+        """`memo` ({(sentence, max_length): (tokens, embedding)}) shares states between bitexts that
+        hold the same English sentences (the folds of a cross-validated track)."""
+        memo = {} if memo is None else memo
+        todo = sorted({s for s in english if (s, max_length) not in memo}, key=len)  # like lengths pad little
         with torch.inference_mode():
-            for i in range(0, len(english), batch_size):
-                enc = encoder.batch(english[i:i + batch_size], "query")
+            for i in range(0, len(todo), batch_size):
+                chunk = todo[i:i + batch_size]
+                enc = encoder.batch(chunk, "query")
                 enc = {k: v[:, :max_length] for k, v in enc.items()}
                 states = encoder.model(**enc).last_hidden_state.float()
-                sentences.append(mean_pool(states, enc["attention_mask"]))
+                pooled = mean_pool(states, enc["attention_mask"]).cpu()
                 content = _content_mask(encoder, enc["input_ids"], enc["attention_mask"])
-                tokens += [s[m].cpu() for s, m in zip(states, content)]
-        all_tokens = torch.cat(tokens) if tokens else torch.zeros(1, encoder.model.config.hidden_size)
-        return cls(tokens, torch.cat(sentences).cpu(), all_tokens.mean(0))
+                for sentence, s, m, e in zip(chunk, states, content, pooled):
+                    memo[(sentence, max_length)] = (s[m].cpu(), e)
+        d = encoder.model.config.hidden_size
+        if not english:
+            return cls([], torch.zeros(0, d), torch.zeros(d))
+        tokens = [memo[(s, max_length)][0] for s in english]
+        sentences = torch.stack([memo[(s, max_length)][1] for s in english])
+        return cls(tokens, sentences, torch.cat(tokens).mean(0))
 
 
 def _content_mask(encoder: Encoder, ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
@@ -152,7 +162,7 @@ class Trainer:
     def __init__(self, encoder: Encoder, texts: list[str], english: list[str], config: OpticalConfig, *,
                  dev=None, teacher: TeacherCache | None = None, out_dir: Path | None = None,
                  doc_cache: dict | None = None, english_queries: bool = False, progress: bool = True,
-                 log=print) -> None:
+                 log=print, step0: dict | None = None) -> None:
         if len(texts) != len(english):
             raise ValueError("texts and english differ in length")
         self.encoder, self.texts, self.english, self.config = encoder, texts, english, config
@@ -186,6 +196,7 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: min((s + 1) / warm, max(0.0, (config.max_steps - s) / max(1, config.max_steps - warm))))
         self.doc_cache = {} if doc_cache is None else doc_cache  # dev documents by the teacher, shareable
+        self.step0 = {} if step0 is None else step0  # dev MAP of the untrained student (the encoder), shareable
 
     # -- data order: a seeded permutation per epoch; step s takes the s-th global batch
     def _global_batch(self, step: int) -> list[int]:
@@ -220,7 +231,10 @@ class Trainer:
             all_states = memo[key]
         else:
             with autocast(self.device):
-                all_states = model(**tok).last_hidden_state.float()
+                if self.world == 1 and enc.tokenizer.padding_side == "right":  # DDP wants one forward
+                    all_states = chunked_states(model, tok).float()
+                else:
+                    all_states = model(**tok).last_hidden_state.float()
             if memo is not None:
                 memo[key] = all_states
         states, english_states = all_states[:n], all_states[n:]
@@ -301,7 +315,10 @@ class Trainer:
         if result is None:
             result = TrainResult(best_step=0, best_dev_map=-math.inf)
             if self.dev:
-                maps = self.evaluate()
+                key = (id(self.dev), self.english_queries)  # step 0 is the encoder itself, whatever the recipe
+                if key not in self.step0:
+                    self.step0[key] = self.evaluate()
+                maps = self.step0[key]
                 result.history.append({"step": 0, "loss": None, "dev_map": maps})
                 result.best_dev_map = _mean(maps)
         bad_evals = sum(1 for h in result.history if h["step"] > result.best_step)

@@ -11,6 +11,10 @@ Layout (all UTF-8, tab-separated, one header line in each TSV):
     bitext/LANG.tsv                  id, text, english (the noisy training bitext)
     noise-manifest.tsv               lang, id, kind, detail: which pairs were corrupted, how
     track.toml, README.md, manifest.json (sha256 of every file)
+
+A cross-validated track has all of that per fold under fold-F/ (its documents, test and dev
+queries and qrels, bitext and noise manifest), and folds.tsv (qid, fold) at the top: the test
+queries of fold F are answered by a model trained on fold-F/bitext and tuned on fold-F's dev.
 """
 
 from __future__ import annotations
@@ -41,8 +45,14 @@ def _documents(docs, path: str) -> tuple[str, bytes]:
     return f"{path}.tsv", _tsv(("docid", "text"), sorted(docs.items()))
 
 
+def _per_fold(track, render) -> dict[str, bytes]:
+    return {f"fold-{part.fold}/{path}": body for part in track.fold_tracks() for path, body in render(part).items()}
+
+
 def render_split(track, split: str) -> dict[str, bytes]:
-    """A split's files ({} where the collection has no such split)."""
+    """A split's files ({} where the collection has no such split); every fold's, under fold-F/."""
+    if track.cross_validated:
+        return _per_fold(track, lambda part: render_split(part, split))
     if not track.collection.has_split(split):
         return {}
     data = track.data(split)
@@ -63,6 +73,8 @@ def render_split(track, split: str) -> dict[str, bytes]:
 
 
 def render_bitext(track) -> dict[str, bytes]:
+    if track.cross_validated:
+        return _per_fold(track, render_bitext)
     bitext, manifest = track.noisy_bitext()
     files = {f"bitext/{lang}.tsv": _tsv(("id", "text", "english"), ((p.id, p.text, p.english) for p in pairs))
              for lang, pairs in bitext.items()}
@@ -78,8 +90,7 @@ def digest(files: dict[str, bytes]) -> str:
 
 def checksums(track) -> dict[str, str]:
     """sha256 of the test data, the dev data (where there is one) and the noisy bitext (with its manifest)."""
-    sums = {split: digest(render_split(track, split)) for split in ("test", "dev")
-            if track.collection.has_split(split)}
+    sums = {split: digest(files) for split in ("test", "dev") if (files := render_split(track, split))}
     return {**sums, "bitext": track.bitext_sha256()}
 
 
@@ -97,6 +108,12 @@ test queries, then `clir-bench score RUN --track {name}`. Tune on `dev` only.
 - bitext/LANG.tsv: id, text (LANG), english. The training data: {noise}.
 - noise-manifest.tsv: which pairs the noise corrupted; for analysis, not for training.
 - manifest.json: sha256 of every file.
+{folds}"""
+
+FOLDS = """
+Cross-validated: everything above lies per fold under fold-F/, and folds.tsv maps each test
+query to its fold. Answer fold F's test queries with a system trained on fold-F/bitext only
+and tuned on fold-F's dev queries, ranking fold-F's documents; one run holds every fold.
 """
 
 
@@ -104,11 +121,14 @@ def export(track, out: Path, *, force: bool = False) -> dict:
     """Write the track's files to `out` atomically; return the manifest."""
     parts = {"test": render_split(track, "test"), "dev": render_split(track, "dev"), "bitext": render_bitext(track)}
     files = {path: data for part in parts.values() for path, data in part.items()}
+    if track.cross_validated:
+        files["folds.tsv"] = _tsv(("qid", "fold"), sorted(track.fold_of().items()))
     files["track.toml"] = track.source.encode("utf-8")
     files["README.md"] = README.format(
         name=track.name, version=track.version, description=track.description, harness=__version__,
         max_docs=track.max_docs_per_query, low=", ".join(track.of_class("low")),
-        high=", ".join(track.of_class("high")), noise=track.noise.describe()).encode()
+        high=", ".join(track.of_class("high")), noise=track.noise.describe(),
+        folds=FOLDS if track.cross_validated else "").encode()
     manifest = {
         "track": track.name, "track_version": track.version, "harness": f"clir-bench {__version__}",
         "checksums": {name: digest(part) for name, part in parts.items()},

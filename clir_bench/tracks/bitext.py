@@ -66,6 +66,9 @@ class UdhrBitext:
     def describe(self) -> str:
         return "udhr: all units" if self.fold is None else f"udhr: train units of fold {self.fold}"
 
+    def for_fold(self, fold: int) -> UdhrBitext:
+        return UdhrBitext(fold=fold)
+
 
 @dataclass(frozen=True)
 class CldrBitext:
@@ -101,7 +104,7 @@ def _udhr(options: dict, where: Where, *, collection, seed: int) -> UdhrBitext:
                 f"{where.at('units')}: \"all\" would put test and dev articles in the training bitext "
                 "of a udhr track; use \"train\""
             )
-        return UdhrBitext(fold=collection.fold)
+        return UdhrBitext(fold=collection.folds[0])  # a cross-validated track gives each fold its own
     return UdhrBitext(fold=None if units == "all" else 0)
 
 

@@ -8,6 +8,7 @@ other TOML file can be given by path wherever a track name is accepted.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import tomllib
@@ -54,6 +55,30 @@ class Track:
     max_docs_per_query: int
     path: str
     source: str  # the TOML text
+    fold: int | None = None  # set on the one-fold views of a cross-validated track
+
+    @property
+    def cross_validated(self) -> bool:
+        return getattr(self.collection, "cross_validated", False)
+
+    @functools.cache  # noqa: B019
+    def fold_tracks(self) -> tuple[Track, ...]:
+        """One track per fold, each with its own collection split, bitext, dev and models; (self,)
+        for a track of one fold. A cross-validated run answers each fold's test queries with the
+        model of that fold and joins the answers into one run."""
+        if not self.cross_validated:
+            return (self,)
+        return tuple(dataclasses.replace(
+            self, name=f"{self.name}-fold{f}", collection=self.collection.for_fold(f), fold=f,
+            bitext_sources=tuple(b.for_fold(f) if hasattr(b, "for_fold") else b for b in self.bitext_sources))
+            for f in self.collection.folds)
+
+    @functools.cache  # noqa: B019
+    def fold_of(self) -> dict[str, int]:
+        """qid -> its fold, for a cross-validated track; {} otherwise."""
+        if not self.cross_validated:
+            return {}
+        return {q: f for lang in self.languages for q, f in self.collection.fold_of(lang).items()}
 
     @property
     def primary(self) -> Metric:
@@ -69,6 +94,9 @@ class Track:
 
     @functools.cache  # noqa: B019
     def clean_bitext(self) -> dict[str, list[Pair]]:
+        if self.cross_validated:  # never one bitext for all folds: it would hold every fold's test text
+            raise ClirBenchError(f"track {self.name} is cross-validated: each fold has its own bitext "
+                                 "(Track.fold_tracks())")
         return {lang: [p for src in self.bitext_sources for p in src.pairs(lang)] for lang in self.languages}
 
     @functools.cache  # noqa: B019
@@ -76,7 +104,7 @@ class Track:
         """The one checksum of the noisy training bitext and its noise manifest (as exported)."""
         from clir_bench.sources.export import digest, render_bitext
 
-        return digest(render_bitext(self))
+        return digest(render_bitext(self))  # every fold's, for a cross-validated track
 
     @functools.cache  # noqa: B019
     def noisy_bitext(self) -> tuple[dict[str, list[Pair]], list[Corruption]]:

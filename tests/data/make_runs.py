@@ -40,7 +40,7 @@ BAD = {
     "rank-float.trec": (with_line(1, "sw-0101 Q0 udhr-0401 2.0 8.5 demo"), 2, "rank '2.0'"),
     "duplicate.trec": (with_line(1, "sw-0101 Q0 udhr-0101 2 8.5 demo"), 2, "a second time"),
     "unknown-qid.trec": (text(good_lines() + ["xx-0101 Q0 udhr-0101 1 1.0 demo"]), 13, "query id 'xx-0101'"),
-    "unknown-doc.trec": (with_line(3, "sw-0101 Q0 udhr-0201 4 6.5 demo"), 4, "a document of the collection"),
+    "unknown-doc.trec": (with_line(3, "sw-0101 Q0 udhr-0301 4 6.5 demo"), 4, "a document of the query's fold"),
     "long-line.trec": (with_line(0, "sw-0101 Q0 udhr-0101 1 9.5 " + "x" * 5000), 1, "at most 4,096 characters"),
     "many-errors.trec": (text(good_lines() + [f"sw-0101 Q0 udhr-0101 {i} x demo" for i in range(120)]), 13,
                          "and 70 more"),

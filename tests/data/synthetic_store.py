@@ -18,7 +18,7 @@ from clir_bench.tracks.track import get_track
 def synthetic_run(track, *, skill: float, seed: int) -> str:
     rng = random.Random(seed)
     lines = []
-    for lang, pair in track.data("test").items():
+    for lang, pair in ((lang, pair) for part in track.fold_tracks() for lang, pair in part.data("test").items()):
         low = track.languages[lang] == "low"
         p_hit = max(0.05, skill - (0.25 if low else 0.05) - track.noise.rate * (0.4 if low else 0.1))
         for q in pair.queries:

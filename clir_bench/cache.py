@@ -1,0 +1,63 @@
+"""`clir-bench cache`: what the cache holds (`models/`, `students/`, `embeddings/`), and clearing it.
+
+Students are stored small (the encoder's weights plus fp16 deltas, `clir_baselines.dense`), each
+with a `student.json` naming its system, track, fold and seed, so the cache can be read by track.
+Everything in it is rebuilt on demand: clearing loses time, never results.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("models", "students", "embeddings")
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    path: Path
+    bytes: int
+    track: str | None  # students only: the track it was trained for (None: not recorded)
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _track_of(folder: Path) -> str | None:
+    try:
+        record = json.loads((folder / "student.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = record.get("track") if isinstance(record, dict) else None
+    return name.rsplit("-fold", 1)[0] if isinstance(name, str) else None
+
+
+def entries(root: Path) -> list[Entry]:
+    out = []
+    for kind in KINDS:
+        folder = Path(root) / kind
+        if not folder.is_dir():
+            continue
+        for item in sorted(folder.iterdir()):
+            track = _track_of(item) if kind == "students" and item.is_dir() else None
+            out.append(Entry(kind, item, _size(item), track))
+    return out
+
+
+def clear(root: Path, *, kinds: tuple[str, ...], track: str | None = None) -> list[Entry]:
+    """Remove the entries of `kinds` (students of `track` only, where given); return what was removed."""
+    removed = []
+    for entry in entries(root):
+        if entry.kind in kinds and (track is None or entry.track == track):
+            if entry.path.is_dir():
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                entry.path.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
