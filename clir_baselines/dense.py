@@ -31,6 +31,14 @@ def encoder(ctx: Context):
     return ctx.shared(("encoder", ctx.encoder, ctx.device), lambda: Encoder(resolve(ctx.encoder), device=ctx.device))
 
 
+def _query_store(enc, ctx: Context) -> Path | None:
+    """Where the encoder's own query embeddings are kept between runs (None without a cache)."""
+    if ctx.cache is None:
+        return None
+    key = hashlib.sha256(f"{enc.source.model_id}|{enc.source.revision}|{enc.max_length}".encode()).hexdigest()[:16]
+    return Path(ctx.cache) / "embeddings" / f"queries-{key}.safetensors"
+
+
 def _info(enc) -> dict:
     return {"encoder": enc.source.model_id, "encoder_revision": enc.source.revision}
 
@@ -45,7 +53,7 @@ class ZeroShot:
         enc = encoder(ctx)
         with counting("encoding documents", enabled=ctx.progress) as progress:
             run = dense_run(enc, track.data("test"), doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
-                            depth=track.max_docs_per_query, progress=progress)
+                            depth=track.max_docs_per_query, progress=progress, query_store=_query_store(enc, ctx))
         return SystemResult(run, info=_info(enc))
 
 
@@ -104,9 +112,10 @@ class Distilled:
         enc = encoder(ctx)
         student, info = self._student(track, ctx)
         with counting("encoding documents", enabled=ctx.progress) as progress:
+            store = Path(info["student"]) / "queries.safetensors" if not track.collection.english_queries else None
             run = dense_run(enc, track.data("test"), student=student, english_queries=track.collection.english_queries,
                             doc_cache=ctx.shared(("docs", id(enc)), dict), cache=ctx.cache,
-                            depth=track.max_docs_per_query, progress=progress)
+                            depth=track.max_docs_per_query, progress=progress, query_store=store)
         return SystemResult(run, info=info)
 
     def diagnose(self, track, ctx: Context) -> dict:

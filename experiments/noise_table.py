@@ -13,9 +13,9 @@ runs = {p.parent.name: json.loads(p.read_text()) for p in sorted(root.glob("nois
 if not runs:
     sys.exit(f"no results under {root}/noise-*/results.json; run `clir-bench run --track noise-0.3` first")
 systems = list(dict.fromkeys(s for r in runs.values() for s in r["systems"]))
-langs = None
-print("| system | track | " + " | ".join(["sw", "so", "yo", "ha", "de", "fr", "fi"]) + " | low | high | gap [95% CI] |")
-print("|---|---|" + "---|" * 10)
+langs = list(next(r for res in runs.values() for r in res["systems"].values() if r["status"] == "ok")["languages"])
+print("| system | track | " + " | ".join(langs) + " | low | high | gap [95% CI] |")
+print("|---|---|" + "---|" * (len(langs) + 3))
 for system in systems:
     for track, result in runs.items():
         row = result["systems"].get(system)

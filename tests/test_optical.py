@@ -149,3 +149,16 @@ def test_train_cli_errors(cli, tiny, tmp_path):
     code, output = cli("train", "--track", "noise-0.3", "--encoder", tmp_path / "nope", "--out", tmp_path,
                        "--max-steps", "1")
     assert code == 1 and "cannot load encoder" in output and "Traceback" not in output
+
+
+def test_stored_query_embeddings_make_a_rerun_encode_nothing(setup, tmp_path, monkeypatch):
+    from clir_bench.models.retrieval import dense_run
+
+    encoder, _, _, _, dev = setup
+    store = tmp_path / "queries.safetensors"
+    first = dense_run(encoder, dev, query_store=store)
+    assert store.is_file() and first == dense_run(encoder, dev)  # the same ranking as without a store
+    real = encoder.embed
+    monkeypatch.setattr(encoder, "embed", lambda texts, role, **kw: (
+        real(texts, role, **kw) if role == "passage" or not texts else pytest.fail("a stored query was encoded")))
+    assert dense_run(encoder, dev, query_store=store) == first

@@ -141,13 +141,14 @@ def _save_atomic(path: Path, data: bytes) -> None:
 
 def dense_run(encoder, data: dict[str, PairData], *, student=None, english_queries: bool = False,
               doc_cache: dict | None = None, depth: int = 1000, cache: Path | None = None,
-              progress=None) -> dict[str, dict[str, float]]:
+              progress=None, query_store: Path | None = None) -> dict[str, dict[str, float]]:
     """{qid: {docid: score}}, cosine, top `depth` per query.
 
     The side in the track's language is encoded by `student` (default: the encoder's own model),
     the English side by the frozen encoder: queries where `english_queries` is False (udhr),
     documents otherwise (CIRAL, WikiCLIR). Teacher-encoded documents are kept in `doc_cache`
-    and, for documents on disk, in `cache`.
+    and, for documents on disk, in `cache`. `query_store` (a .safetensors file) keeps the query
+    embeddings by query text, so a rerun with the same model encodes no query again.
     """
     run: dict[str, dict[str, float]] = {}
     doc_cache = {} if doc_cache is None else doc_cache
@@ -161,11 +162,33 @@ def dense_run(encoder, data: dict[str, PairData], *, student=None, english_queri
         else:
             index = encode_docs(encoder, pair.docs, model=doc_model, progress=progress)
         qids = list(pair.queries)
-        queries = encoder.embed([pair.queries[q] for q in qids], "query", model=query_model)
+        if query_store is None:
+            queries = encoder.embed([pair.queries[q] for q in qids], "query", model=query_model)
+        else:
+            queries = _stored_queries(encoder, [pair.queries[q] for q in qids], query_model, query_store)
         values, indices = index.search(queries, depth)
         for q, vals, idx in zip(qids, values.tolist(), indices.tolist(), strict=True):
             run[q] = {index.ids[i]: float(v) for v, i in zip(vals, idx, strict=True)}
     return run
+
+
+def _stored_queries(encoder, texts: list[str], model, store: Path) -> torch.Tensor:
+    """Query embeddings from `store` (keyed by the text's sha256), the missing ones encoded and added."""
+    from safetensors.torch import load_file, save_file
+
+    keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    known = load_file(str(store)) if store.is_file() else {}
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    if todo:
+        fresh = encoder.embed([texts[i] for i in todo], "query", model=model).cpu()
+        known.update({keys[i]: e.contiguous() for i, e in zip(todo, fresh, strict=True)})
+        store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
+        save_file(known, str(tmp))
+        os.replace(tmp, store)
+    if not keys:
+        return encoder.embed([], "query", model=model)
+    return torch.stack([known[k] for k in keys]).to(encoder.device)
 
 
 def map_by_language(run: dict, data: dict[str, PairData]) -> dict[str, float]:
