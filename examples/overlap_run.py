@@ -2,6 +2,9 @@
 
 It reads only what `clir-bench data export` writes and writes a TREC run, as any
 participant would. Shared names, numbers and cognates carry it: a lexical floor, no model.
+A cross-validated track's export holds each fold under fold-F/: each fold's queries rank
+that fold's documents (a trained system would also train on fold-F/bitext only), and the
+folds' answers go into one run.
 
     python examples/overlap_run.py EXPORT_DIR --out run.trec [--split test]
 """
@@ -22,14 +25,9 @@ def read_tsv(path: Path) -> dict[str, str]:
     return dict(row.split("\t", 1) for row in rows)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("export", type=Path)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--split", default="test")
-    args = ap.parse_args()
-
-    docs = {d: grams(t) for d, t in read_tsv(args.export / "documents" / f"{args.split}.tsv").items()}
+def rank(root: Path, split: str) -> list[str]:
+    """TREC lines for the queries of `split` under `root`, against its documents."""
+    docs = {d: grams(t) for d, t in read_tsv(root / "documents" / f"{split}.tsv").items()}
     df = Counter(g for vec in docs.values() for g in vec)
     idf = {g: math.log(1 + len(docs) / n) for g, n in df.items()}
 
@@ -40,12 +38,26 @@ def main() -> None:
 
     doc_vecs = {d: weigh(v) for d, v in docs.items()}
     lines = []
-    for path in sorted((args.export / "queries" / args.split).glob("*.tsv")):
+    for path in sorted((root / "queries" / split).glob("*.tsv")):
         for qid, text in read_tsv(path).items():
             q = weigh(grams(text))
             scores = {d: sum(w * v.get(g, 0.0) for g, w in q.items()) for d, v in doc_vecs.items()}
             ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
             lines += [f"{qid} Q0 {d} {r} {s:.6f} char4-tfidf" for r, (d, s) in enumerate(ranked, 1)]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("export", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--split", default="test")
+    args = ap.parse_args()
+
+    folds = sorted(p for p in args.export.glob("fold-*") if p.is_dir()) or [args.export]
+    lines = []
+    for fold in folds:
+        lines += rank(fold, args.split)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(lines)} lines to {args.out}")
