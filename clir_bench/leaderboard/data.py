@@ -378,7 +378,9 @@ def _finding(headlines: list[dict]) -> str | None:
     mdds = [t["mdd"] for _, t in tests if t["mdd"] is not None]
     span = f"; the smallest difference these topics could detect is {min(mdds):.3f}–{max(mdds):.3f}" if mdds else ""
     if not wins:
-        return (f"At none of the {rates} noise rates does the best OT system differ measurably from the no-OT "
+        where = ("At the one noise rate with runs of both, the best OT system does not differ" if rates == 1 else
+                 f"At none of the {rates} noise rates does the best OT system differ")
+        return (f"{where} measurably from the no-OT "
                 f"control on the low-resource mean or the gap (topic-level paired t-tests, Holm){span}. "
                 "OT adds nothing measurable here.")
     said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
