@@ -1,8 +1,10 @@
 """Languages of the embedded collection: ISO 639-1 code, name, UDHR file, CLDR locale, and what
 the encoder's pretraining saw of each: whether it is among XLM-R's 100 pretraining languages
 and its CC-100 size in GiB (Conneau et al., ACL 2020, Table 6; None: not recorded here).
-multilingual-e5 starts from XLM-R and adds contrastive data (mC4, CC News, NLLB, Wikipedia...;
-Wang et al. 2024) that may cover a language XLM-R lacks, so "not in XLM-R" is never "unseen"."""
+multilingual-e5 starts from XLM-R and adds contrastive pre-training on about 1 billion pairs
+(Wikipedia, mC4, multilingual CC News, NLLB's mined bitext...) and fine-tuning that includes
+MIRACL (sw and yo among its languages): Wang et al., arXiv 2402.05672. Data that may cover a
+language XLM-R lacks, so "not in XLM-R" is never "unseen by the encoder"."""
 
 from __future__ import annotations
 
