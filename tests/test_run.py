@@ -227,4 +227,4 @@ def test_seeds_give_the_seed_spread_and_the_first_seed_is_the_run(tiny, tiny_tra
     assert (tmp_path / "out" / "encoder-ft.seed-1.trec").is_file()
     assert "seeds" not in results["systems"]["bm25"]  # nothing to seed: run once
     student = next((tmp_path / "cache" / "students").iterdir())
-    assert sorted(p.name for p in student.iterdir()) == ["delta.safetensors", "student.json"]
+    assert sorted(p.name for p in student.iterdir()) == ["delta.safetensors", "queries.safetensors", "student.json"]
