@@ -128,7 +128,8 @@ def _run_folds(system, parts, ctx: Context) -> SystemResult:
         rankings.update(result.rankings)
         infos.append(result.info)
     shared = {k: v for k, v in infos[0].items() if all(i.get(k) == v for i in infos)}
-    per_fold = {k: [i.get(k) for i in infos] for k in {k for i in infos for k in i} - set(shared)}
+    keys = dict.fromkeys(k for i in infos for k in i)  # in the systems' order: metadata stays byte-stable
+    per_fold = {k: [i.get(k) for i in infos] for k in keys if k not in shared}
     return SystemResult(rankings, info={**shared, **({"per_fold": per_fold} if per_fold else {})})
 
 
