@@ -33,3 +33,22 @@ def test_a_constant_signal_is_chance_and_a_perfect_one_is_certain():
 def test_nothing_to_detect_on_clean_bitext():
     clean = detect([0.1, 0.2, 0.3], [False] * 3)
     assert clean.auc is None and clean.ap is None and clean.corrupted == 0
+
+
+def test_each_bootstrap_resample_equals_scoring_that_resample_outright():
+    np = pytest.importorskip("numpy")
+    from clir_bench.evaluation import detection
+
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=80).round(1)  # ties between pairs, and between a pair's copies
+    labels = rng.random(80) < 0.3
+    pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+    cp, cn = detection._draws(rng, 6, pos.size), detection._draws(rng, 6, neg.size)
+    assert (cp.sum(1) == pos.size).all() and (cn.sum(1) == neg.size).all()
+    aucs = detection._bootstrap_auc(scores[pos], scores[neg], cp, cn)
+    distinct = scores + np.arange(80) * 1e-9  # AP's tie order is the seeded shuffle's; untie to compare
+    aps = detection._bootstrap_ap(distinct, labels, pos, neg, cp, cn, seed=0)
+    for r in range(6):
+        idx = np.concatenate([np.repeat(pos, cp[r].astype(int)), np.repeat(neg, cn[r].astype(int))])
+        assert aucs[r] == pytest.approx(roc_auc(scores[idx], labels[idx]), abs=1e-12)
+        assert aps[r] == pytest.approx(average_precision(distinct[idx], labels[idx], seed=None), abs=1e-12)
