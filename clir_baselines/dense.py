@@ -83,8 +83,8 @@ class Distilled:
                           step0=ctx.shared(("step-0 dev", id(enc)), dict))
         return enc, trainer, pairs
 
-    def _student(self, track, ctx: Context):
-        """The trained student (from the cache, or trained now and cached) and its provenance."""
+    def _folder(self, track, ctx: Context) -> tuple[Path, dict]:
+        """Where this system's student for `track` is cached, and its provenance."""
         from clir_bench.models.optical import recipe
 
         enc = encoder(ctx)
@@ -92,8 +92,13 @@ class Distilled:
         key = hashlib.sha256(f"{enc.source.model_id}|{enc.source.revision}|{track.name}|{track.version}|"
                              f"{track.bitext_sha256()}|{config.key()}".encode()).hexdigest()[:16]
         folder = (ctx.cache or Path(".")) / "students" / f"{self.name}-{key}"
-        info = {**_info(enc), "recipe": self.recipe, "solver": self.solver, "config_key": config.key(),
-                "student": str(folder)}
+        return folder, {**_info(enc), "recipe": self.recipe, "solver": self.solver, "config_key": config.key(),
+                        "student": str(folder)}
+
+    def _student(self, track, ctx: Context):
+        """The trained student (from the cache, or trained now and cached) and its provenance."""
+        enc = encoder(ctx)
+        folder, info = self._folder(track, ctx)
         if (folder / DELTA).is_file():
             info["cached"] = True
             return _load(enc.model, folder), info
@@ -102,7 +107,7 @@ class Distilled:
         trained = {"best_step": result.best_step, "steps_run": result.steps_run, "best_dev_map": result.best_dev_map}
         _save(trainer.student, enc.model, folder, record={"system": self.name, "track": track.name,
                                                           "track_version": track.version, "fold": track.fold,
-                                                          "seed": config.seed, **trained})
+                                                          "seed": trainer.config.seed, **trained})
         info.update(trained, cached=False)
         return _load(enc.model, folder), info  # the stored form, so a cached rerun gives the same run
 
@@ -120,15 +125,62 @@ class Distilled:
 
     def diagnose(self, track, ctx: Context) -> dict:
         """Every training pair's signals under this recipe, with the trained student and at step 0
-        (the encoder itself): {"pairs": [(lang, id)], "models": {"trained": {signal: [...]}, "step 0": ...}}."""
+        (the encoder itself): {"pairs": [(lang, id)], "models": {"trained": {signal: [...]}, "step 0": ...}}.
+        Kept beside the student (signals.safetensors, about 0.1 MB per fold), so only the first call
+        pays the forward passes over the bitext."""
+        folder, info = self._folder(track, ctx)
+        if (folder / DELTA).is_file() and (stored := _load_signals(folder / SIGNALS)) is not None:
+            return {**stored, "info": {**info, "cached": True}}
         student, info = self._student(track, ctx)
         enc, trainer, pairs = self._trainer(track, ctx)
         step0 = trainer.pair_signals(enc.model, memo=ctx.shared(("step-0 states", track.bitext_sha256()), dict))
-        return {"pairs": [(p.lang, p.id) for p in pairs], "info": info,
-                "models": {"trained": trainer.pair_signals(student), "step 0": step0}}
+        out = {"pairs": [(p.lang, p.id) for p in pairs],
+               "models": {"trained": trainer.pair_signals(student), "step 0": step0}}
+        _save_signals(folder / SIGNALS, out)
+        return {**out, "info": info}
 
 
 DELTA = "delta.safetensors"
+SIGNALS = "signals.safetensors"
+SIGNALS_VERSION = "1"  # bump when Trainer.pair_signals changes what it computes
+
+
+def _save_signals(path: Path, out: dict) -> None:
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = {f"{model}/{signal}": torch.tensor(values, dtype=torch.float32)
+               for model, signals in out["models"].items() for signal, values in signals.items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signals-", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"version": SIGNALS_VERSION, "pairs": json.dumps(out["pairs"]),
+                                          "order": json.dumps(list(tensors))})  # the file sorts its keys
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_signals(path: Path) -> dict | None:
+    """The stored signals, or None where there are none (or they are from another version of the code)."""
+    import json
+
+    from safetensors import safe_open
+
+    if not path.is_file():
+        return None
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata() or {}
+        if meta.get("version") != SIGNALS_VERSION:
+            return None
+        models: dict = {}
+        for name in json.loads(meta["order"]):
+            model, signal = name.split("/", 1)
+            models.setdefault(model, {})[signal] = f.get_tensor(name).tolist()
+    return {"pairs": [tuple(p) for p in json.loads(meta["pairs"])], "models": models}
 
 
 def _save(model, base, folder: Path, *, record: dict) -> None:

@@ -387,6 +387,9 @@ def run(
     = None,
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per trained system (from --seed on); reports give the "
                                                    "seed SD.")] = 1,
+    diagnose: Annotated[bool, typer.Option("--diagnose", help="Then read each trained system's signals on its "
+                                                              "training pairs against the noise manifest (as "
+                                                              "`clir-bench diagnose`), and record it.")] = False,
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.models.encoder import cache_dir, check_device
@@ -401,13 +404,19 @@ def run(
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
     results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
                         submissions=submissions if record else None, resamples=resamples,
-                        folds=_fold_list(folds), seeds=seeds)
+                        folds=_fold_list(folds), seeds=seeds, diagnose=diagnose)
     out.print(_systems_table(results, t))
     spread = {n: r["seeds"] for n, r in results["systems"].items() if "seeds" in r}
     for name, rows in spread.items():
         out.print(f"{name}: {len(rows['seeds'])} seeds, " + "; ".join(
             f"{k} {rows[k]['mean']:.3f} (seed SD {rows[k]['sd']:.4f})" for k in ("low", "high", "gap") if k in rows),
             highlight=False)
+    diagnosis = results.get("diagnostics")
+    if diagnosis:
+        if diagnosis["status"] != "ok" or not diagnosis["applicable"]:
+            out.print(f"noise diagnosis: {diagnosis.get('reason') or diagnosis['status']}", highlight=False)
+        for row in diagnosis.get("best", []):
+            out.print(_separation(row), highlight=False)
 
 
 def _fold_list(spec: str | None) -> list[int] | None:
@@ -523,11 +532,15 @@ def diagnose(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
     resamples: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option()] = 0,
+    record: Annotated[bool, typer.Option(help="Record the report in the submissions store (the leaderboard's noise "
+                                              "page reads it).")] = False,
+    submissions: Annotated[Path, typer.Option(help="Where the report is recorded.")] = Path("submissions"),
 ) -> None:
     """Does each OT technique see which bitext pairs are corrupted? AUC and AP of every per-pair signal
     (mass, OT cost, loss...) against the noise manifest, trained and at step 0 (students from the cache)."""
     from clir_bench.core.files import write_text_atomic
     from clir_bench.diagnostics import best_separators, check_systems, diagnose_track
+    from clir_bench.diagnostics import record as keep
     from clir_bench.models.encoder import cache_dir, check_device
     from clir_bench.pipeline import parse_systems
     from clir_bench.systems import Context
@@ -541,6 +554,8 @@ def diagnose(
     text = json.dumps(report, indent=1, allow_nan=False) + "\n"
     if output:
         write_text_atomic(output, text)
+    if record:
+        err.print(keep(report, root=submissions, track=t), highlight=False, markup=False)
     if as_json:
         _write_stdout(text)
         return
@@ -549,10 +564,15 @@ def diagnose(
         return
     out.print(_diagnosis_table(report))
     for row in best_separators(report):
-        lo, hi = row["auc_ci"]
-        verdict = "detects corrupted pairs" if lo > 0.5 else "no better than chance" if lo <= 0.5 <= hi else \
-            "ranks corrupted pairs as cleaner"
-        out.print(f"{row['system']}: best signal {row['signal']}, AUC {row['auc']:.3f} [{lo:.3f}, {hi:.3f}]: {verdict}")
+        out.print(_separation(row), highlight=False)
+
+
+def _separation(row: dict) -> str:
+    """One system's best detector of corrupted pairs, and what its interval says."""
+    lo, hi = row["auc_ci"]
+    verdict = "detects corrupted pairs" if lo > 0.5 else "no better than chance" if lo <= 0.5 <= hi else \
+        "ranks corrupted pairs as cleaner"
+    return f"{row['system']}: best signal {row['signal']}, AUC {row['auc']:.3f} [{lo:.3f}, {hi:.3f}]: {verdict}"
 
 
 def _diagnosis_table(report: dict):

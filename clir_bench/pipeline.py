@@ -10,6 +10,9 @@ documents) and joins the folds' rankings into one run. `folds=[f]` runs one fold
 test, scored on that fold and never recorded. `seeds=N` trains N seeds of every seeded system
 (`seeded = True`: the distilled students); the first seed's run is the one written and
 recorded, and the report gives the primary metric's low/high/gap per seed, their mean and SD.
+`diagnose=True` then reads each trained system's signals on its training pairs against the
+noise manifest (`clir_bench.diagnostics`): OUT/diagnostics.json, recorded beside the runs as
+SUBMISSIONS/TRACK/diagnostics.json.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def parse_systems(spec: str | None) -> list[str]:
 
 
 def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions: Path | None,
-              resamples: int = 10_000, folds: list[int] | None = None, seeds: int = 1) -> dict:
+              resamples: int = 10_000, folds: list[int] | None = None, seeds: int = 1,
+              diagnose: bool = False) -> dict:
     """Run, score and record each system; return the results document (also OUT/results.json)."""
     out = Path(out)
     try:
@@ -96,8 +100,31 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
         ctx.log(f"[{name}] done in {seconds:.0f} s: " + (
             f"{primary} low {s.by_metric[primary].low:.3f}, high {s.by_metric[primary].high:.3f}" if s else
             ", ".join(f"{lang} {row.mean[primary]:.3f}" for lang, row in report.languages.items())))
+    if diagnose:
+        results["diagnostics"] = _diagnose(track, results, ctx=ctx, out=out, submissions=submissions, smoke=smoke)
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     return results
+
+
+def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Path | None, smoke: str | None) -> dict:
+    """The noise diagnosis of the systems that ran and score their training pairs; in words if none."""
+    from clir_bench.diagnostics import best_separators, diagnosable, diagnose_track, record
+
+    if smoke:
+        return {"status": "not run: a smoke test of one fold is not diagnosed"}
+    names = diagnosable([n for n, r in results["systems"].items() if r["status"] == "ok"])
+    if not names:
+        return {"status": "not run: none of these systems scores its training pairs"}
+    report = diagnose_track(track, systems=names, ctx=ctx)
+    write_text_atomic(out / "diagnostics.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
+    summary = {"status": "ok", "file": "diagnostics.json", "applicable": report["applicable"]}
+    if report["applicable"]:
+        summary["best"] = [{k: row[k] for k in ("system", "signal", "auc", "auc_ci")} for row in best_separators(report)]
+    else:
+        summary["reason"] = report["reason"]
+    if submissions is not None:
+        ctx.log("[diagnostics] " + record(report, root=submissions, track=track))
+    return summary
 
 
 def _folds(track, folds: list[int] | None):

@@ -41,6 +41,54 @@ def test_signals_of_ot_systems_and_the_control_against_the_manifest(tiny, tmp_pa
     assert {g for (_, _, _, g) in rows} == {"all", "lang sw", "lang de"}
     assert [r["system"] for r in best_separators(report)] and all(
         r["model"] == "trained" for r in best_separators(report))
+    assert report["systems"]["optical-unbalanced"]["solver"] == "unbalanced"
+    # the signals are kept beside each student: a second diagnosis reads them, and says the same
+    students = list((tmp_path / "cache" / "students").iterdir())
+    assert len(students) == 2 and all((s / "signals.safetensors").is_file() for s in students)
+    again = diagnose_track(track, systems=["optical-unbalanced", "encoder-ft"], ctx=_ctx(tiny, tmp_path),
+                           resamples=200)
+    assert again["rows"] == report["rows"]
+
+
+@pytest.mark.slow
+def test_run_diagnoses_the_systems_it_trained(tiny, tmp_path):
+    from clir_bench.pipeline import run_track
+
+    results = run_track(_track(tmp_path, 0.3), systems=["encoder-ft", "bm25"], ctx=_ctx(tiny, tmp_path),
+                        out=tmp_path / "out", submissions=None, resamples=200, diagnose=True)
+    diagnosis = results["diagnostics"]
+    assert diagnosis["status"] == "ok" and [b["system"] for b in diagnosis["best"]] == ["encoder-ft"]
+    written = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
+    assert {r["system"] for r in written["rows"]} == {"encoder-ft"} and "bm25" not in written["skipped"]
+
+
+def _report(systems, *, sha="abc", auc=0.61234567):
+    return {"track": "noise-0.3", "track_version": 2, "noise": "misalign 0.3", "bitext_sha256": sha,
+            "corrupted": 3, "pairs": 10, "applicable": True, "skipped": {},
+            "systems": {s: {"solver": "sinkhorn"} for s in systems},
+            "rows": [{"system": s, "model": "trained", "signal": "loss", "group": "all", "auc": auc,
+                      "auc_ci": [0.5, 0.7]} for s in systems]}
+
+
+def test_a_recorded_diagnosis_merges_systems_and_stays_byte_stable(tmp_path):
+    from clir_bench.diagnostics import load, record
+    from clir_bench.leaderboard.store import discover
+
+    track = get_track("noise-0.3")
+    path = tmp_path / "noise-0.3" / "diagnostics.json"
+    assert record(_report(["optical-emd"]), root=tmp_path, track=track).startswith("recorded")
+    assert load(path)["rows"][0]["auc"] == 0.6123  # rounded: forward passes differ in the 7th digit
+    record(_report(["encoder-ft"]), root=tmp_path, track=track)
+    assert {r["system"] for r in load(path)["rows"]} == {"optical-emd", "encoder-ft"}
+    assert set(load(path)["systems"]) == {"optical-emd", "encoder-ft"}
+    before = path.read_bytes()
+    assert record(_report(["optical-emd"], auc=0.61230001), root=tmp_path, track=track).startswith("unchanged")
+    assert path.read_bytes() == before
+    record(_report(["encoder-ft"], sha="other"), root=tmp_path, track=track)  # another bitext: the rest is stale
+    assert {r["system"] for r in load(path)["rows"]} == {"encoder-ft"}
+    assert discover(tmp_path) == ([], [])  # the store does not mistake it for a submission
+    assert "not recorded" in record(_report(["encoder-ft"]), root=tmp_path,
+                                    track=_track(tmp_path, 0.3))  # only built-in tracks are on the leaderboard
 
 
 def test_clean_bitext_is_not_applicable(tmp_path):

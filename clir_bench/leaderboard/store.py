@@ -26,6 +26,7 @@ from clir_bench.evaluation.report import ScoreReport
 
 METADATA = "metadata.json"
 LOCK = ".lock"  # in each track folder: serialises writers (`track_lock`)
+DIAGNOSIS = "diagnostics.json"  # in a track folder: the reference students' noise diagnosis (clir_bench.diagnostics)
 RUN_FILES = ("run.trec", "run.trec.gz")
 PRODUCERS = ("harness", "participant")
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
@@ -189,7 +190,8 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
             continue
         for folder in sorted(tdir.iterdir()):
             rel = f"{tdir.name}/{folder.name}"
-            if folder.name.startswith("."):
+            if folder.name.startswith(".") or (folder.name == DIAGNOSIS and folder.is_file()
+                                                 and not folder.is_symlink()):
                 continue
             if folder.is_symlink() or not folder.is_dir() or not SLUG.fullmatch(folder.name):
                 bad.append(Invalid(rel, "not a submission folder (a plain folder whose name is a slug)", tdir.name))

@@ -153,6 +153,7 @@ def convert(model_file: Path, out: Path) -> Path:
     """Write `config.json`, `model.safetensors` and the tokenizer to `out` (a new folder)."""
     import torch
     from transformers import BertConfig, BertModel
+    from transformers.utils import logging as hf_logging
 
     q4 = read_q4(model_file)
     config = BertConfig(**q4.config, hidden_act="gelu", pad_token_id=q4.special["pad"],
@@ -163,6 +164,10 @@ def convert(model_file: Path, out: Path) -> Path:
     missing = [n for n, t in model.state_dict().items() if t.is_meta]
     if missing:
         raise ValueError(f"{model_file}: no weights for {missing[:5]}")
-    model.save_pretrained(out)
+    hf_logging.disable_progress_bar()  # "Writing model shards" for one shard: noise in `run`'s log
+    try:
+        model.save_pretrained(out)
+    finally:
+        hf_logging.enable_progress_bar()
     tokenizer(q4).save_pretrained(out)
     return out
