@@ -342,3 +342,38 @@ def test_site_reads_with_javascript_off_and_runs_no_injected_script(browser, tmp
     assert "<script>alert(1)</script>" in page.locator("dl.meta").inner_text()  # shown as text
     page.screenshot(path=str(ARTIFACTS / "leaderboard-hostile-submission.png"), full_page=True)
     assert not problems, problems  # no alert dialog, no script error
+
+
+def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
+    from clir_bench.diagnostics import record
+
+    root = tmp_path / "submissions"
+    make_store(root, systems=2, tracks=("noise-0.0", "noise-0.3", "noise-0.5"))
+
+    def report(name, *, applicable=True, sha=None, auc=0.7):
+        track = get_track(name)
+        rows = [{"system": s, "model": model, "signal": sig, "group": g, "auc": auc, "auc_ci": [auc - 0.05, auc + 0.05],
+                 "ap": 0.5, "ap_ci": [0.4, 0.6], "corrupted": 30, "clean": 70, "base_rate": 0.3}
+                for s, sigs in (("optical-unbalanced", ("mass", "ot_cost", "loss")), ("encoder-ft", ("loss",)))
+                for model in ("trained", "step 0") for sig in sigs for g in ("all", "lang sw")]
+        return {"track": name, "track_version": track.version, "noise": "", "bitext_sha256": sha or
+                track.bitext_sha256(), "corrupted": 30, "pairs": 100, "applicable": applicable, "skipped": {},
+                "rows": rows if applicable else [], **({} if applicable else {"reason": "not applicable: clean"})}
+
+    record(report("noise-0.0", applicable=False), root=root, track=get_track("noise-0.0"))
+    record(report("noise-0.3", auc=0.8123), root=root, track=get_track("noise-0.3"))
+    record(report("noise-0.5", sha="another bitext"), root=root, track=get_track("noise-0.5"))
+    output = _build(cli, root, tmp_path / "site")
+    assert "0 invalid" in output  # a diagnosis is not a submission
+    noise = (tmp_path / "site" / "noise.html").read_text()
+    assert "Rate 0: not applicable (clean bitext)" in noise
+    assert "Rate 0.5: noise-0.5/diagnostics.json was made for another version or bitext" in noise
+    assert "Only one noise rate has a recorded diagnosis" in noise
+    for signal, systems in (("mass", 1), ("ot_cost", 1), ("loss", 2)):
+        chart = noise.split(f'id="family-1-detect-{signal}"')[1].split("</figure>")[0]
+        assert chart.count('class="series"') == systems and 'class="zero"' in chart  # chance at 0.5
+    assert "0.812 [0.762, 0.862]" in noise and "n/a" in noise
+    rows = json.loads((tmp_path / "site" / "data" / "family-1-detection.json").read_text())["rows"]
+    assert {(r["system"], r["signal"], r["model"], r["rate"]) for r in rows} >= {
+        ("encoder-ft", "loss", "trained", 0.3), ("optical-unbalanced", "mass", "step 0", 0.3)}
+    assert all(r["rate"] == 0.3 for r in rows)  # nothing from the stale or clean tracks

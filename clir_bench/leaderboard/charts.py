@@ -59,13 +59,15 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_label: str, width: int = 620,
-               height: int = 320, include_zero: bool = False, ci_key: str | None = None) -> dict:
+               height: int = 320, include_zero: bool = False, ci_key: str | None = None,
+               baseline: float | None = None) -> dict:
     """`series`: [{'name', 'points': [{x_key, y_key, ...}]}] -> axes, ticks, one polyline per series
     with a marker per point, an error bar per point from `ci_key` ((low, high)), and a direct
     label at each line's end.
 
     The y axis spans the data and the intervals (zoomed, not 0-1); `include_zero` stretches it
-    to 0 (for a gap, whose sign matters); a zero line is drawn wherever 0 lies on the axis."""
+    to 0 (for a gap, whose sign matters); a zero line is drawn wherever 0 lies on the axis, or, with
+    `baseline` (chance: 0.5 for an AUC), at that value, which the axis then includes."""
     left, right, top, bottom = 56, 140, 14, 44
 
     def bounds(p):
@@ -77,7 +79,7 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
     if not xs:
         return {"width": width, "height": height, "empty": True, "lines": []}
     xt = sorted(set(xs))
-    lo, hi = min(ys), max(ys)
+    lo, hi = min(ys + [baseline] * (baseline is not None)), max(ys + [baseline] * (baseline is not None))
     yt = nice_ticks(min(lo, 0.0) if include_zero else lo, max(hi, 0.0) if include_zero else hi)
     x0, x1 = (xt[0], xt[-1]) if xt[-1] > xt[0] else (xt[0] - 0.05, xt[0] + 0.05)
     y0, y1 = yt[0], yt[-1]
@@ -112,7 +114,7 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
         "bottom": height - bottom, "x_label": x_label, "y_label": y_label, "lines": lines,
         "xticks": [{"pos": px(x), "label": f"{x:g}"} for x in xt],
         "yticks": [{"pos": py(y), "label": f"{y:.2f}".rstrip("0").rstrip(".") if y else "0"} for y in yt],
-        "zero": py(0.0) if y0 <= 0 <= y1 else None,
+        "zero": py(baseline) if baseline is not None else py(0.0) if y0 <= 0 <= y1 else None,
     }
 
 

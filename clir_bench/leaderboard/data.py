@@ -9,6 +9,9 @@ Uncertainty: every row is tested against #1 on the mean over languages, paired o
 over the rows (`group`); each submission's page compares it with #1 and the no-OT control per
 language and over topics; the headline tests the best OT system against the control and
 zero-shot. All of it is `clir-bench compare`'s code (`clir_bench.evaluation.compare`).
+A track's recorded noise diagnosis (TRACK/diagnostics.json, `clir_bench.diagnostics`) gives the
+family's detection AUC of each technique against the noise rate; one recorded for another
+version or bitext is listed as stale, never drawn.
 """
 
 from __future__ import annotations
@@ -196,8 +199,49 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
             "headline": [{"track": t["name"], "rate": t["noise_rate"], **t["headline"]} for t in members
                          if t["headline"]],
             "finding": _finding([t["headline"] for t in members if t["headline"]]),
+            "detection": _detection(members),
         })
     return families
+
+
+DETECTION_SIGNALS = ("mass", "ot_cost", "loss")  # drawn: the plan's own signals, and the loss every system has
+
+
+def _diagnosis(root: Path, track) -> dict:
+    """The track's recorded diagnosis (trained and step-0 rows over all pairs), or why there is none."""
+    from clir_bench.diagnostics import load
+    from clir_bench.leaderboard.store import DIAGNOSIS
+
+    path = Path(root) / track.name / DIAGNOSIS
+    if not path.is_file() or path.is_symlink():
+        return {"status": "none"}
+    report = load(path)
+    if report is None:
+        return {"status": "stale", "reason": f"{track.name}/{DIAGNOSIS} is not a diagnosis report"}
+    if report["track_version"] != track.version or report.get("bitext_sha256") != track.bitext_sha256():
+        return {"status": "stale", "reason": f"{track.name}/{DIAGNOSIS} was made for another version or bitext of "
+                                             f"the track; rerun `clir-bench diagnose --track {track.name} --record`"}
+    if not report.get("applicable"):
+        return {"status": "not applicable", "reason": report.get("reason", "")}
+    rows = [{k: r.get(k) for k in ("system", "model", "signal", "auc", "auc_ci", "ap", "ap_ci", "base_rate")}
+            for r in report["rows"] if r.get("group") == "all" and r.get("auc") is not None]
+    return {"status": "ok", "rows": rows, "pairs": report.get("pairs"), "corrupted": report.get("corrupted")}
+
+
+def _detection(members: list[dict]) -> dict:
+    """Per system and signal, the trained student's AUC (and step 0's) against the noise rate."""
+    series: dict[tuple, dict] = {}
+    for t in members:
+        if t["diagnosis"]["status"] != "ok":
+            continue
+        for r in t["diagnosis"]["rows"]:
+            s = series.setdefault((r["system"], r["signal"]), {"system": r["system"], "signal": r["signal"],
+                                                               "by_rate": {}})
+            s["by_rate"].setdefault(t["noise_rate"], {})[r["model"]] = {"auc": r["auc"], "auc_ci": r["auc_ci"]}
+    rows = sorted(series.values(), key=lambda s: (s["system"], s["signal"]))
+    return {"rows": rows, "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
+            "status": {t["name"]: t["diagnosis"] for t in members},
+            "measured": sum(t["diagnosis"]["status"] == "ok" for t in members)}
 
 
 def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
@@ -251,6 +295,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
                        "best_reference": best, "provenance": prov, "facts": _facts(track, j),
                        "chance": _chance(track, j), "headline": _headline(rows, pair, rate=track.noise.rate),
+                       "diagnosis": _diagnosis(root, track),
                        "invalid": [b for b in invalid if b["track"] == name]})
         for row in rows:
             sub, report, sha = reports[row["name"]]

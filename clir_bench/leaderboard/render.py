@@ -31,6 +31,11 @@ CHANGES = (  # what changed, for readers comparing numbers across builds
      "topic-level intervals (a paragraph asked in every language is one unit); rows show whether they are "
      "significantly below #1; PSQ uses BM25's k1 = 1.5 (its reference runs were re-recorded)"},
     {"what": "tracks noise-0.0 … noise-0.5, version 1", "change": "UDHR fold 0, 7 languages, misalignment noise"},
+    {"what": "tracks noise-0.0 … noise-0.5, version 2", "change": "three-fold cross-validation (every article "
+     "tested once), 14 languages, each query ranks its fold's test and dev paragraphs (about 36, was 14), R@100 "
+     "dropped; version-1 runs are listed as invalid until resubmitted"},
+    {"what": "noise diagnosis", "change": "the noise page draws each technique's detection AUC of the corrupted "
+     "training pairs against the noise rate, from the recorded `clir-bench diagnose` reports"},
 )
 RUN_COPY_LIMIT = 16 << 20  # run files up to this size are downloadable from their page
 COMPARE_COLUMNS = ["against", "group", "unit", "n", "a", "b", "diff", "ci_low", "ci_high", "sd", "t", "p_t",
@@ -169,7 +174,22 @@ def _family_view(f: dict) -> dict:
                      "map": charts.change_heatmap(langs, rates, values[s["name"]], span=span,
                                                   divider_after=len(low) - 1 if 0 < len(low) < len(langs) else None)})
     return {**f, "mean_chart": mean, "gap_chart": gap, "heatmaps": heat, "hidden": len(f["systems"]) - len(shown),
-            "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)], "span": span}
+            "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)], "span": span,
+            "detection_charts": _detection_charts(f, x_label)}
+
+
+def _detection_charts(f: dict, x_label: str) -> list[dict]:
+    """Per drawn signal, the trained students' AUC against the rate, 0.5 (chance) marked."""
+    out = []
+    for signal in f["detection"]["signals"]:
+        series = [{"name": r["system"], "points": [{"rate": rate, "auc": v["trained"]["auc"],
+                                                    "auc_ci": v["trained"]["auc_ci"]}
+                                                   for rate, v in sorted(r["by_rate"].items()) if "trained" in v]}
+                  for r in f["detection"]["rows"] if r["signal"] == signal][:MAX_LINES]
+        out.append({"signal": signal, "chart": charts.line_chart(
+            series, x_key="rate", y_key="auc", ci_key="auc_ci", x_label=x_label,
+            y_label=f"AUC of {signal.replace('_', ' ')}", baseline=0.5)})
+    return out
 
 
 def _about(board: Board, track: dict | None, what: str, extra: dict | None = None) -> dict:
@@ -218,6 +238,14 @@ def render(board: Board, w: Writer) -> None:
                                          ["system", "track", "rate", "language", "value"], per_lang,
                                          about=_about(board, None, f"{f['metric_label']} per system, language and "
                                                       "noise rate (the heatmaps' values)"))
+        view["detection_downloads"] = w.table(
+            f"data/{f['id']}-detection", ["system", "signal", "model", "rate", "auc", "auc_ci_low", "auc_ci_high"],
+            [{"system": r["system"], "signal": r["signal"], "model": model, "rate": rate, "auc": v["auc"],
+              "auc_ci_low": v["auc_ci"][0], "auc_ci_high": v["auc_ci"][1]}
+             for r in f["detection"]["rows"] for rate, by in sorted(r["by_rate"].items()) for model, v in by.items()],
+            about=_about(board, None, "ROC AUC of each per-pair signal as a detector of the corrupted training pairs, "
+                                      "all pairs of every fold, 95% bootstrap intervals over pairs (clir-bench "
+                                      "diagnose)"))
         families.append(view)
     w.text("index.html", env.get_template("index.html").render(
         root="", page="index", downloads=downloads, invalid=board.invalid, invalid_downloads=invalid, families=families,
