@@ -1,0 +1,79 @@
+"""Issue 15's table from the recorded diagnoses (`clir-bench diagnose --record`): per technique and
+signal, the trained student's detection AUC of the corrupted pairs with its 95% interval at each
+noise rate (step 0 beside it); then per rate the techniques ordered by their best trained
+signal, whether the first one's interval clears the second's, and that order beside the
+retrieval order (low-resource mean MAP of the same reference runs; Kendall's tau).
+
+    python experiments/detection_table.py [submissions]
+"""
+
+import sys
+from pathlib import Path
+
+from scipy.stats import kendalltau
+
+from clir_bench.diagnostics import load
+from clir_bench.evaluation.judgments import from_track
+from clir_bench.evaluation.scoring import score_run
+from clir_bench.leaderboard.store import DIAGNOSIS, discover
+from clir_bench.tracks.track import get_track
+
+TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
+
+
+def fmt(row) -> str:
+    return f"{row['auc']:.3f} [{row['auc_ci'][0]:.3f}, {row['auc_ci'][1]:.3f}]"
+
+
+def main() -> None:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "submissions")
+    reports = {}
+    for name in TRACKS:
+        report = load(root / name / DIAGNOSIS)
+        track = get_track(name)
+        if report is None or report["track_version"] != track.version or report["bitext_sha256"] != \
+                track.bitext_sha256():
+            print(f"{name}: no current diagnosis recorded")
+            continue
+        reports[name] = report
+    rates = {n: get_track(n).noise.rate for n in reports}
+    cells = {}
+    for name, report in reports.items():
+        for r in report["rows"]:
+            if r["group"] == "all":
+                cells.setdefault((r["system"], r["signal"]), {}).setdefault(name, {})[r["model"]] = r
+    print("| technique | signal | " + " | ".join(f"AUC at {rates[n]:g} (step 0)" for n in reports) + " |")
+    print("|---|---|" + "---|" * len(reports))
+    for (system, signal), by in sorted(cells.items()):
+        print(f"| {system} | {signal} | " + " | ".join(
+            (f"{fmt(by[n]['trained'])} ({by[n]['step 0']['auc']:.3f})" if "trained" in by.get(n, {}) else
+             "n/a" if not reports[n]["applicable"] else "–") for n in reports) + " |")
+    subs, _ = discover(root)
+    for name, report in reports.items():
+        if not report["applicable"]:
+            print(f"\n{name}: not applicable (clean bitext)")
+            continue
+        best = {}
+        for (system, signal), by in cells.items():
+            row = by.get(name, {}).get("trained")
+            if row and (system not in best or row["auc"] > best[system]["auc"]):
+                best[system] = {**row, "signal": signal}
+        order = sorted(best, key=lambda s: -best[s]["auc"])
+        print(f"\n{name}: by best trained signal: " + ", ".join(
+            f"{s} ({best[s]['signal']} {fmt(best[s])})" for s in order))
+        if len(order) > 1:
+            a, b = best[order[0]], best[order[1]]
+            print(f"  first vs second: intervals {'overlap' if a['auc_ci'][0] <= b['auc_ci'][1] else 'apart'}")
+        track = get_track(name)
+        runs = {s.name: s for s in subs if s.track == name and s.meta["track_version"] == track.version}
+        if all(s in runs for s in order):
+            judgments = from_track(track)
+            low = {s: score_run(runs[s].run, judgments, resamples=200).summary.by_metric["map"].low for s in order}
+            retrieval = sorted(order, key=lambda s: -low[s])
+            tau = kendalltau([order.index(s) for s in order], [retrieval.index(s) for s in order])
+            print("  by retrieval (low mean MAP): " + ", ".join(f"{s} {low[s]:.3f}" for s in retrieval)
+                  + f"; Kendall tau {tau.statistic:+.2f} (p {tau.pvalue:.2f}, {len(order)} techniques)")
+
+
+if __name__ == "__main__":
+    main()
