@@ -534,6 +534,8 @@ def diagnose(
     seed: Annotated[int, typer.Option()] = 0,
     record: Annotated[bool, typer.Option(help="Record the report in the submissions store (the leaderboard's noise "
                                               "page reads it).")] = False,
+    folds: Annotated[Optional[str], typer.Option(help="One fold of a cross-validated track, e.g. 0: read alone, "
+                                                      "never recorded (default: every fold).")] = None,
     submissions: Annotated[Path, typer.Option(help="Where the report is recorded.")] = Path("submissions"),
 ) -> None:
     """Does each OT technique see which bitext pairs are corrupted? AUC and AP of every per-pair signal
@@ -550,7 +552,9 @@ def diagnose(
     names = check_systems(parse_systems(systems))
     ctx = Context(device=check_device(device), encoder=encoder, cache=cache_dir(), seed=seed,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg))
-    report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples)
+    report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples, folds=_fold_list(folds))
+    if report.get("smoke"):
+        err.print(report["smoke"], highlight=False, markup=False)
     text = json.dumps(report, indent=1, allow_nan=False) + "\n"
     if output:
         write_text_atomic(output, text)

@@ -31,11 +31,16 @@ def diagnosable(names: list[str]) -> list[str]:
     return [n for n in names if hasattr(get_system(n), "diagnose")]
 
 
-def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 1000) -> dict:
+def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 1000,
+                   folds: list[int] | None = None) -> dict:
     """Detection of the track's corrupted pairs by every signal of every system; a JSON-ready report.
     A cross-validated track pools every fold's training pairs (ids `fold-F/ID`), each scored by the
-    student of its own fold."""
-    parts = track.fold_tracks()
+    student of its own fold; `folds=[f]` reads one fold alone (labelled, never recorded)."""
+    from clir_bench.pipeline import select_folds
+
+    parts, _, smoke = select_folds(track, folds)
+    if smoke:
+        smoke = f"fold {parts[0].fold} only: that fold's training pairs, not every fold's; never recorded"
     prefix = {part.fold: f"fold-{part.fold}/" if track.cross_validated else "" for part in parts}
     kind_of, n_pairs = {}, 0
     for part in parts:
@@ -44,7 +49,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         n_pairs += sum(len(v) for v in bitext.values())
     report = {"track": track.name, "track_version": track.version, "noise": track.noise.describe(),
               "bitext_sha256": track.bitext_sha256(), "corrupted": len(kind_of), "pairs": n_pairs, "rows": [],
-              "skipped": {}}
+              "skipped": {}, **({"smoke": smoke} if smoke else {})}
     if not kind_of:
         report["applicable"] = False
         report["reason"] = "not applicable: the bitext is clean (no corrupted pair to detect)"
@@ -101,6 +106,8 @@ def record(report: dict, *, root: Path, track) -> str:
 
     if not is_builtin(track):
         return f"not recorded: the leaderboard holds built-in tracks only, and {track.path} is not one"
+    if report.get("smoke"):
+        return f"not recorded: {report['smoke']}"
     path = Path(root) / track.name / DIAGNOSIS
     with track_lock(root, track.name):
         merged = _rounded(report)

@@ -48,7 +48,7 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ClirBenchError(f"cannot create output folder {out}: {e.strerror}; choose a writable --out") from None
-    parts, scored_on, smoke = _folds(track, folds)
+    parts, scored_on, smoke = select_folds(track, folds)
     if smoke:
         submissions = None  # a smoke test is never a submission to a cross-validated track
     judgments = from_track(scored_on)
@@ -101,23 +101,23 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
             f"{primary} low {s.by_metric[primary].low:.3f}, high {s.by_metric[primary].high:.3f}" if s else
             ", ".join(f"{lang} {row.mean[primary]:.3f}" for lang, row in report.languages.items())))
     if diagnose:
-        results["diagnostics"] = _diagnose(track, results, ctx=ctx, out=out, submissions=submissions, smoke=smoke)
+        results["diagnostics"] = _diagnose(track, results, ctx=ctx, out=out, submissions=submissions, folds=folds)
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     return results
 
 
-def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Path | None, smoke: str | None) -> dict:
+def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Path | None,
+              folds: list[int] | None) -> dict:
     """The noise diagnosis of the systems that ran and score their training pairs; in words if none."""
     from clir_bench.diagnostics import best_separators, diagnosable, diagnose_track, record
 
-    if smoke:
-        return {"status": "not run: a smoke test of one fold is not diagnosed"}
     names = diagnosable([n for n, r in results["systems"].items() if r["status"] == "ok"])
     if not names:
         return {"status": "not run: none of these systems scores its training pairs"}
-    report = diagnose_track(track, systems=names, ctx=ctx)
+    report = diagnose_track(track, systems=names, ctx=ctx, folds=folds)
     write_text_atomic(out / "diagnostics.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
-    summary = {"status": "ok", "file": "diagnostics.json", "applicable": report["applicable"]}
+    summary = {"status": "ok", "file": "diagnostics.json", "applicable": report["applicable"],
+               **({"smoke": report["smoke"]} if "smoke" in report else {})}
     if report["applicable"]:
         summary["best"] = [{k: row[k] for k in ("system", "signal", "auc", "auc_ci")} for row in best_separators(report)]
     else:
@@ -127,7 +127,7 @@ def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Pat
     return summary
 
 
-def _folds(track, folds: list[int] | None):
+def select_folds(track, folds: list[int] | None):
     """(the fold tracks to run, the track to score on, the smoke-test label or None)."""
     parts = track.fold_tracks()
     if folds is None or [p.fold for p in parts] == sorted(folds) or not track.cross_validated:

@@ -87,6 +87,8 @@ def test_a_recorded_diagnosis_merges_systems_and_stays_byte_stable(tmp_path):
     record(_report(["encoder-ft"], sha="other"), root=tmp_path, track=track)  # another bitext: the rest is stale
     assert {r["system"] for r in load(path)["rows"]} == {"encoder-ft"}
     assert discover(tmp_path) == ([], [])  # the store does not mistake it for a submission
+    smoke = {**_report(["encoder-ft"]), "smoke": "fold 0 only: that fold's training pairs"}
+    assert record(smoke, root=tmp_path, track=track).startswith("not recorded: fold 0 only")
     assert "not recorded" in record(_report(["encoder-ft"]), root=tmp_path,
                                     track=_track(tmp_path, 0.3))  # only built-in tracks are on the leaderboard
 
