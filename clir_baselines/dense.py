@@ -105,9 +105,11 @@ class Distilled:
         _, trainer, _ = self._trainer(track, ctx)
         result = trainer.train()
         trained = {"best_step": result.best_step, "steps_run": result.steps_run, "best_dev_map": result.best_dev_map}
-        _save(trainer.student, enc.model, folder, record={"system": self.name, "track": track.name,
-                                                          "track_version": track.version, "fold": track.fold,
-                                                          "seed": trainer.config.seed, **trained})
+        _save(trainer.student, enc.model, folder, record={
+            "system": self.name, "track": track.name, "track_version": track.version, "fold": track.fold,
+            "seed": trainer.config.seed, **trained,
+            # dev MAP per language at every evaluation: what a later study of the protocol (steps, evaluations) reads
+            "dev_history": [{"step": h["step"], "dev_map": h["dev_map"]} for h in result.history]})
         info.update(trained, cached=False)
         return _load(enc.model, folder), info  # the stored form, so a cached rerun gives the same run
 

@@ -228,3 +228,5 @@ def test_seeds_give_the_seed_spread_and_the_first_seed_is_the_run(tiny, tiny_tra
     assert "seeds" not in results["systems"]["bm25"]  # nothing to seed: run once
     student = next((tmp_path / "cache" / "students").iterdir())
     assert sorted(p.name for p in student.iterdir()) == ["delta.safetensors", "queries.safetensors", "student.json"]
+    history = json.loads((student / "student.json").read_text())["dev_history"]
+    assert [h["step"] for h in history][:2] == [0, 2] and set(history[0]["dev_map"]) == {"sw", "de"}
