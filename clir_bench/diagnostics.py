@@ -102,7 +102,7 @@ def record(report: dict, *, root: Path, track) -> str:
     the leaderboard's noise page): its systems' rows replace theirs, other systems' rows stay while
     the track version and bitext are the same; numbers rounded to DIGITS. Returns what happened."""
     from clir_bench.core.files import write_text_atomic
-    from clir_bench.leaderboard.store import DIAGNOSIS, is_builtin, track_lock
+    from clir_bench.leaderboard.store import DIAGNOSIS, is_builtin, load_diagnosis, track_lock
 
     if not is_builtin(track):
         return f"not recorded: the leaderboard holds built-in tracks only, and {track.path} is not one"
@@ -111,7 +111,7 @@ def record(report: dict, *, root: Path, track) -> str:
     path = Path(root) / track.name / DIAGNOSIS
     with track_lock(root, track.name):
         merged = _rounded(report)
-        earlier = load(path)
+        earlier = load_diagnosis(path)
         if earlier and all(earlier.get(k) == merged[k] for k in ("track_version", "bitext_sha256", "applicable")):
             mine = {r["system"] for r in merged["rows"]} | set(merged.get("skipped", {}))
             merged["rows"] = [r for r in earlier["rows"] if r["system"] not in mine] + merged["rows"]
@@ -127,16 +127,6 @@ def record(report: dict, *, root: Path, track) -> str:
             return f"unchanged: {path}"
         write_text_atomic(path, text)
     return f"recorded as {path}"
-
-
-def load(path: Path) -> dict | None:
-    """A recorded diagnosis, or None where there is none or it is not one."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    ok = isinstance(data, dict) and isinstance(data.get("rows"), list) and "track_version" in data
-    return data if ok else None
 
 
 def _rounded(value):

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from scipy.stats import kendalltau
 
-from clir_bench.diagnostics import load
 from clir_bench.evaluation.judgments import from_track
 from clir_bench.evaluation.scoring import score_run
-from clir_bench.leaderboard.store import DIAGNOSIS, discover
+from clir_bench.leaderboard.store import DIAGNOSIS, discover, load_diagnosis as load
 from clir_bench.tracks.track import get_track
 
 TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")

@@ -71,7 +71,8 @@ def _report(systems, *, sha="abc", auc=0.61234567):
 
 
 def test_a_recorded_diagnosis_merges_systems_and_stays_byte_stable(tmp_path):
-    from clir_bench.diagnostics import load, record
+    from clir_bench.diagnostics import record
+    from clir_bench.leaderboard.store import load_diagnosis as load
     from clir_bench.leaderboard.store import discover
 
     track = get_track("noise-0.3")

@@ -209,13 +209,12 @@ DETECTION_SIGNALS = ("mass", "ot_cost", "loss")  # drawn: the plan's own signals
 
 def _diagnosis(root: Path, track) -> dict:
     """The track's recorded diagnosis (trained and step-0 rows over all pairs), or why there is none."""
-    from clir_bench.diagnostics import load
-    from clir_bench.leaderboard.store import DIAGNOSIS
+    from clir_bench.leaderboard.store import DIAGNOSIS, load_diagnosis
 
     path = Path(root) / track.name / DIAGNOSIS
     if not path.is_file() or path.is_symlink():
         return {"status": "none"}
-    report = load(path)
+    report = load_diagnosis(path)
     if report is None:
         return {"status": "stale", "reason": f"{track.name}/{DIAGNOSIS} is not a diagnosis report"}
     if report["track_version"] != track.version or report.get("bitext_sha256") != track.bitext_sha256():

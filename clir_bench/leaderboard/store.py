@@ -167,6 +167,16 @@ def read(folder: Path, root: Path) -> Submission:
     return Submission(track, name, folder, runs[0], meta)
 
 
+def load_diagnosis(path: Path) -> dict | None:
+    """A recorded noise diagnosis (TRACK/diagnostics.json), or None where there is none or it is not one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(data, dict) and isinstance(data.get("rows"), list) and "track_version" in data
+    return data if ok else None
+
+
 def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
     """Every submission under ROOT, and every entry that is not one, with the reason."""
     from clir_bench.tracks.track import builtin
