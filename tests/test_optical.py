@@ -36,7 +36,7 @@ def test_chunked_forward_and_sorted_teacher_states_equal_the_padded_ones(setup):
     tok = encoder.batch(batch, "query")
     with torch.no_grad():
         whole = encoder.model(**tok).last_hidden_state
-        parts = chunked_states(encoder.model, tok, chunk=4)
+        parts = chunked_states(encoder.model, tok, tokens=64)  # several chunks
     mask = tok["attention_mask"].bool()
     assert torch.allclose(whole[mask], parts[mask], atol=1e-5) and parts.shape == whole.shape
     memo = {}

@@ -153,6 +153,13 @@ def dense_run(encoder, data: dict[str, PairData], *, student=None, english_queri
     run: dict[str, dict[str, float]] = {}
     doc_cache = {} if doc_cache is None else doc_cache
     doc_model, query_model = (student, None) if english_queries else (None, student)
+    # every language's queries in one call: batches of like lengths across languages pad least
+    texts = [text for pair in data.values() for text in pair.queries.values()]
+    if query_store is None:
+        embedded = encoder.embed(texts, "query", model=query_model)
+    else:
+        embedded = _stored_queries(encoder, texts, query_model, query_store)
+    start = 0
     for pair in data.values():
         if doc_model is None:
             key = id(pair.docs)
@@ -162,10 +169,7 @@ def dense_run(encoder, data: dict[str, PairData], *, student=None, english_queri
         else:
             index = encode_docs(encoder, pair.docs, model=doc_model, progress=progress)
         qids = list(pair.queries)
-        if query_store is None:
-            queries = encoder.embed([pair.queries[q] for q in qids], "query", model=query_model)
-        else:
-            queries = _stored_queries(encoder, [pair.queries[q] for q in qids], query_model, query_store)
+        queries, start = embedded[start:start + len(qids)], start + len(qids)
         values, indices = index.search(queries, depth)
         for q, vals, idx in zip(qids, values.tolist(), indices.tolist(), strict=True):
             run[q] = {index.ids[i]: float(v) for v, i in zip(vals, idx, strict=True)}
