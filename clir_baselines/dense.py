@@ -95,6 +95,14 @@ class Distilled:
         return folder, {**_info(enc), "recipe": self.recipe, "solver": self.solver, "config_key": config.key(),
                         "student": str(folder)}
 
+    def cached(self, track, ctx: Context) -> bool:
+        """Whether this system's student for `track` (and `ctx.seed`) is in the cache."""
+        return (self._folder(track, ctx)[0] / DELTA).is_file()
+
+    def prepare(self, track, ctx: Context) -> None:
+        """Train and cache the student `run` will use (`clir_bench.workers` calls it in a worker)."""
+        self._student(track, ctx)
+
     def _student(self, track, ctx: Context):
         """The trained student (from the cache, or trained now and cached) and its provenance."""
         enc = encoder(ctx)

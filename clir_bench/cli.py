@@ -390,12 +390,17 @@ def run(
     diagnose: Annotated[bool, typer.Option("--diagnose", help="Then read each trained system's signals on its "
                                                               "training pairs against the noise manifest (as "
                                                               "`clir-bench diagnose`), and record it.")] = False,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="CPU processes that train the students not yet "
+                                                               "cached, each on cores/workers threads (default: 2 "
+                                                               "on a CPU with 2+ cores; 1 trains them in turn).")]
+    = None,
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.models.encoder import cache_dir, check_device
     from clir_bench.pipeline import parse_systems, run_track
     from clir_bench.systems import Context
     from clir_bench.tracks.track import get_track
+    from clir_bench.workers import default_workers
 
     t = get_track(track)
     names = parse_systems(systems)
@@ -404,7 +409,8 @@ def run(
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
     results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
                         submissions=submissions if record else None, resamples=resamples,
-                        folds=_fold_list(folds), seeds=seeds, diagnose=diagnose)
+                        folds=_fold_list(folds), seeds=seeds, diagnose=diagnose,
+                        workers=workers or default_workers(device))
     out.print(_systems_table(results, t))
     spread = {n: r["seeds"] for n, r in results["systems"].items() if "seeds" in r}
     for name, rows in spread.items():
@@ -569,6 +575,8 @@ def diagnose(
     out.print(_diagnosis_table(report))
     for row in best_separators(report):
         out.print(_separation(row), highlight=False)
+    if report.get("comparisons"):
+        out.print(_detector_table(report["comparisons"]))
 
 
 def _separation(row: dict) -> str:
@@ -594,6 +602,22 @@ def _diagnosis_table(report: dict):
             continue
         table.add_row(row["system"], row["model"], row["signal"], _fmt(row["auc"]) + _ci(row["auc_ci"]),
                       _fmt(row["ap"]) + _ci(row["ap_ci"]))
+    return table
+
+
+def _detector_table(rows: list[dict]):
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="Which detects better? Paired AUC differences on the same pairs (trained students)",
+                  box=box.SIMPLE_HEAD, caption="95% paired-bootstrap intervals; p two-sided, Holm over these "
+                                               "tests; * p Holm < 0.05")
+    for col in ("a", "b", "AUC a - b [95% CI]", "p", "p Holm"):
+        table.add_column(col, justify="left" if col in ("a", "b") else "right")
+    for r in rows:
+        table.add_row(f"{r['a']} {r['a_signal']}", f"{r['b']} {r['b_signal']}",
+                      f"{r['diff']:+.4f} [{r['diff_ci'][0]:+.4f}, {r['diff_ci'][1]:+.4f}]", _p(r["p"]),
+                      _p(r["p_holm"]) + (" *" if r["p_holm"] < 0.05 else ""))
     return table
 
 

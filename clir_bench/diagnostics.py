@@ -9,6 +9,11 @@ corrupted pairs (less mass, more cost or loss = more suspect): ROC AUC and avera
 with 95% bootstrap intervals over pairs (`clir_bench.evaluation.detection`), overall, per
 language and per noise kind. Over hundreds of pairs this has far more power than 14 queries
 per language. Clean bitext (rate 0) has nothing to detect: "not applicable", never a number.
+
+Which technique detects best is a paired question (the same pairs under every technique):
+`comparisons` holds each pair of techniques' trained total loss, and each OT signal against
+the no-OT control's loss, as paired-bootstrap AUC differences with Holm's correction over
+that family (`clir_bench.evaluation.detection.compare`).
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ import json
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.evaluation.detection import detect
+from clir_bench.evaluation.detection import compare, detect
+from clir_bench.evaluation.stats import holm
 from clir_bench.systems import Context, get_system
 
 # +1: a higher value suggests a corrupted pair; -1: a lower one (moved mass, the weight it earns)
 DIRECTION = {"mass": -1, "weight": -1, "ot_cost": 1, "anchor": 1, "contrastive": 1, "loss": 1}
 DIGITS = 4  # recorded precision: a rerun whose forward passes differ in the 7th digit leaves the file alone
 PROVENANCE = ("recipe", "solver", "config_key", "encoder", "encoder_revision")
+CONTROL = "encoder-ft"  # the no-OT control: OT signals are compared with its loss
+OT_SIGNALS = ("mass", "ot_cost")
 
 
 def diagnosable(names: list[str]) -> list[str]:
@@ -55,6 +63,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         report["reason"] = "not applicable: the bitext is clean (no corrupted pair to detect)"
         return report
     report["applicable"] = True
+    trained = {}  # system: {pair: {signal: value}} of the trained student, for the paired comparisons
     for name in systems:
         system = get_system(name)
         if not hasattr(system, "diagnose"):
@@ -81,6 +90,8 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         report.setdefault("systems", {})[name] = {k: (infos[0][k] if all(i.get(k) == infos[0][k] for i in infos)
                                                      else [i.get(k) for i in infos])
                                                  for k in PROVENANCE if k in infos[0]}
+        trained[name] = {p: {sig: DIRECTION.get(sig, 1) * v[i] for sig, v in models.get("trained", {}).items()}
+                         for i, p in enumerate(pairs)}
         for model, signals in models.items():
             for signal, values in signals.items():
                 sign = DIRECTION.get(signal, 1)
@@ -89,7 +100,31 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
                                seed=_seed(name, model, signal, group))
                     report["rows"].append({"system": name, "model": model, "signal": signal, "group": group,
                                            **d.to_dict()})
+    report["comparisons"] = comparisons(trained, kind_of, resamples=2 * resamples)
     return report
+
+
+def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000) -> list[dict]:
+    """Paired AUC differences of trained students over every pair: each two techniques' total
+    loss; each OT technique's mass and OT cost against the no-OT control's loss (a constant
+    signal, balanced OT's mass, is left out: it is chance by construction). Holm over the family."""
+    import itertools
+
+    tests = [((a, "loss"), (b, "loss")) for a, b in itertools.combinations(sorted(trained), 2)]
+    if CONTROL in trained:
+        tests += [((name, sig), (CONTROL, "loss")) for name in sorted(trained) if name != CONTROL
+                  for sig in OT_SIGNALS if sig in next(iter(trained[name].values()), {})]
+    out = []
+    for (a, sa), (b, sb) in tests:
+        pairs = [p for p in trained[a] if p in trained[b] and sa in trained[a][p] and sb in trained[b][p]]
+        x, y = [trained[a][p][sa] for p in pairs], [trained[b][p][sb] for p in pairs]
+        if len(set(x)) < 2 or len(set(y)) < 2:
+            continue
+        d = compare(x, y, [p in kind_of for p in pairs], resamples=resamples, seed=_seed(a, sa, b, sb))
+        out.append({"a": a, "a_signal": sa, "b": b, "b_signal": sb, "pairs": len(pairs), **d.to_dict()})
+    for row, p in zip(out, holm([r["p"] for r in out]), strict=True):
+        row["p_holm"] = p
+    return out
 
 
 def _seed(*parts: str) -> int:
@@ -119,6 +154,11 @@ def record(report: dict, *, root: Path, track) -> str:
                                  **merged.get("systems", {})}
             merged["skipped"] = {**{k: v for k, v in earlier.get("skipped", {}).items() if k not in mine},
                                  **merged.get("skipped", {})}
+            # a comparison needs both techniques scored together: earlier ones stay where neither was rescored
+            merged["comparisons"] = [c for c in earlier.get("comparisons", []) if not {c["a"], c["b"]} & mine] + \
+                merged.get("comparisons", [])
+            for row, p in zip(merged["comparisons"], holm([c["p"] for c in merged["comparisons"]]), strict=True):
+                row["p_holm"] = _rounded(p)
         merged["rows"].sort(key=lambda r: (r["system"], r["model"] != "trained", r["signal"], r["group"] != "all",
                                            r["group"]))
         merged["systems"] = dict(sorted(merged.get("systems", {}).items()))

@@ -41,8 +41,10 @@ def parse_systems(spec: str | None) -> list[str]:
 
 def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions: Path | None,
               resamples: int = 10_000, folds: list[int] | None = None, seeds: int = 1,
-              diagnose: bool = False) -> dict:
-    """Run, score and record each system; return the results document (also OUT/results.json)."""
+              diagnose: bool = False, workers: int = 1) -> dict:
+    """Run, score and record each system; return the results document (also OUT/results.json).
+    `workers` > 1 first trains the students that are not cached in that many CPU processes
+    (`clir_bench.workers`); the systems then run in turn from the cache."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -58,6 +60,10 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
     if smoke:
         results["smoke"] = smoke
         ctx.log(smoke)
+    if workers > 1:
+        from clir_bench.workers import plan, train_parallel
+
+        train_parallel(track, plan(track, parts, systems=systems, ctx=ctx, seeds=seeds), ctx=ctx, workers=workers)
     for name in systems:
         system = get_system(name)
         seed_list = [ctx.seed + k for k in range(seeds if getattr(system, "seeded", False) else 1)]

@@ -1,8 +1,9 @@
 """Issue 15's table from the recorded diagnoses (`clir-bench diagnose --record`): per technique and
 signal, the trained student's detection AUC of the corrupted pairs with its 95% interval at each
-noise rate (step 0 beside it); then per rate the techniques ordered by their best trained
-signal, whether the first one's interval clears the second's, and that order beside the
-retrieval order (low-resource mean MAP of the same reference runs; Kendall's tau).
+noise rate (step 0 beside it); then per rate the techniques ordered by their trained loss (the
+one signal every technique has), the recorded paired tests (paired-bootstrap AUC differences,
+Holm), and that order beside the retrieval order (low-resource mean MAP of the same reference
+runs; Kendall's tau).
 
     python experiments/detection_table.py [submissions]
 """
@@ -52,17 +53,14 @@ def main() -> None:
         if not report["applicable"]:
             print(f"\n{name}: not applicable (clean bitext)")
             continue
-        best = {}
-        for (system, signal), by in cells.items():
-            row = by.get(name, {}).get("trained")
-            if row and (system not in best or row["auc"] > best[system]["auc"]):
-                best[system] = {**row, "signal": signal}
-        order = sorted(best, key=lambda s: -best[s]["auc"])
-        print(f"\n{name}: by best trained signal: " + ", ".join(
-            f"{s} ({best[s]['signal']} {fmt(best[s])})" for s in order))
-        if len(order) > 1:
-            a, b = best[order[0]], best[order[1]]
-            print(f"  first vs second: intervals {'overlap' if a['auc_ci'][0] <= b['auc_ci'][1] else 'apart'}")
+        loss = {system: by[name]["trained"] for (system, signal), by in cells.items()
+                if signal == "loss" and "trained" in by.get(name, {})}
+        order = sorted(loss, key=lambda s: -loss[s]["auc"])
+        print(f"\n{name}: by trained loss AUC: " + ", ".join(f"{s} {fmt(loss[s])}" for s in order))
+        for c in report.get("comparisons", []):
+            verdict = (f"{c['a'] if c['diff'] > 0 else c['b']} better" if c["p_holm"] < 0.05 else "no difference")
+            print(f"  {c['a']} {c['a_signal']} - {c['b']} {c['b_signal']}: {c['diff']:+.4f} "
+                  f"[{c['diff_ci'][0]:+.4f}, {c['diff_ci'][1]:+.4f}], p Holm {c['p_holm']:.3f}: {verdict}")
         track = get_track(name)
         runs = {s.name: s for s in subs if s.track == name and s.meta["track_version"] == track.version}
         if all(s in runs for s in order):

@@ -52,3 +52,24 @@ def test_each_bootstrap_resample_equals_scoring_that_resample_outright():
         idx = np.concatenate([np.repeat(pos, cp[r].astype(int)), np.repeat(neg, cn[r].astype(int))])
         assert aucs[r] == pytest.approx(roc_auc(scores[idx], labels[idx]), abs=1e-12)
         assert aps[r] == pytest.approx(average_precision(distinct[idx], labels[idx], seed=None), abs=1e-12)
+
+
+def test_paired_comparison_sees_a_small_difference_that_unpaired_intervals_miss():
+    np = pytest.importorskip("numpy")
+    from clir_bench.evaluation.detection import compare
+
+    rng = np.random.default_rng(3)
+    labels = rng.random(3000) < 0.1
+    base = rng.normal(size=3000) + 1.2 * labels  # a shared, noisy view of each pair
+    a = base + 0.15 * labels + 0.05 * rng.normal(size=3000)  # a slightly better detector of the same pairs
+    b = base + 0.05 * rng.normal(size=3000)
+    d = compare(a, b, labels, resamples=1000, seed=1)
+    assert d.diff == pytest.approx(roc_auc(a, labels) - roc_auc(b, labels))
+    assert 0 < d.ci[0] <= d.diff <= d.ci[1] and d.p < 0.01
+    da, db = detect(a, labels, resamples=1000), detect(b, labels, resamples=1000)
+    assert da.auc_ci[0] < db.auc_ci[1]  # the unpaired intervals overlap
+    same = compare(a, a, labels, resamples=200)
+    assert same.diff == 0 and same.ci == (0.0, 0.0) and same.p == 1.0
+    assert compare(a[~labels], b[~labels], labels[~labels]).diff is None
+    with pytest.raises(ValueError):
+        compare(a, b[:-1], labels)

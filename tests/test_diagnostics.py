@@ -42,6 +42,16 @@ def test_signals_of_ot_systems_and_the_control_against_the_manifest(tiny, tmp_pa
     assert [r["system"] for r in best_separators(report)] and all(
         r["model"] == "trained" for r in best_separators(report))
     assert report["systems"]["optical-unbalanced"]["solver"] == "unbalanced"
+    # paired comparisons: the two techniques' losses, and unbalanced OT's signals against the control's loss
+    tests = {(c["a"], c["a_signal"], c["b"], c["b_signal"]): c for c in report["comparisons"]}
+    assert set(tests) == {("encoder-ft", "loss", "optical-unbalanced", "loss"),
+                          ("optical-unbalanced", "mass", "encoder-ft", "loss"),
+                          ("optical-unbalanced", "ot_cost", "encoder-ft", "loss")}
+    for (a, sa, b, sb), c in tests.items():
+        auc = {(r["system"], r["signal"]): r["auc"] for r in report["rows"] if r["model"] == "trained"
+               and r["group"] == "all"}
+        assert c["diff"] == pytest.approx(auc[a, sa] - auc[b, sb]) and c["pairs"] == report["pairs"]
+        assert c["diff_ci"][0] <= c["diff"] <= c["diff_ci"][1] and c["p"] <= c["p_holm"] <= 1
     # the signals are kept beside each student: a second diagnosis reads them, and says the same
     students = list((tmp_path / "cache" / "students").iterdir())
     assert len(students) == 2 and all((s / "signals.safetensors").is_file() for s in students)
@@ -67,7 +77,9 @@ def _report(systems, *, sha="abc", auc=0.61234567):
             "corrupted": 3, "pairs": 10, "applicable": True, "skipped": {},
             "systems": {s: {"solver": "sinkhorn"} for s in systems},
             "rows": [{"system": s, "model": "trained", "signal": "loss", "group": "all", "auc": auc,
-                      "auc_ci": [0.5, 0.7]} for s in systems]}
+                      "auc_ci": [0.5, 0.7]} for s in systems],
+            "comparisons": [{"a": a, "a_signal": "loss", "b": b, "b_signal": "loss", "diff": 0.01, "p": 0.02,
+                             "p_holm": 0.02} for i, a in enumerate(systems) for b in systems[i + 1:]]}
 
 
 def test_a_recorded_diagnosis_merges_systems_and_stays_byte_stable(tmp_path):
@@ -79,11 +91,19 @@ def test_a_recorded_diagnosis_merges_systems_and_stays_byte_stable(tmp_path):
     path = tmp_path / "noise-0.3" / "diagnostics.json"
     assert record(_report(["optical-emd"]), root=tmp_path, track=track).startswith("recorded")
     assert load(path)["rows"][0]["auc"] == 0.6123  # rounded: forward passes differ in the 7th digit
-    record(_report(["encoder-ft"]), root=tmp_path, track=track)
-    assert {r["system"] for r in load(path)["rows"]} == {"optical-emd", "encoder-ft"}
-    assert set(load(path)["systems"]) == {"optical-emd", "encoder-ft"}
+    record(_report(["encoder-ft", "optical-partial"]), root=tmp_path, track=track)
+    assert {r["system"] for r in load(path)["rows"]} == {"optical-emd", "encoder-ft", "optical-partial"}
+    assert [(c["a"], c["b"]) for c in load(path)["comparisons"]] == [("encoder-ft", "optical-partial")]
+    record(_report(["optical-emd", "optical-sinkhorn"]), root=tmp_path, track=track)
+    # comparisons only between techniques scored together; Holm over the merged family
+    assert [(c["a"], c["b"], c["p_holm"]) for c in load(path)["comparisons"]] == [
+        ("encoder-ft", "optical-partial", 0.04), ("optical-emd", "optical-sinkhorn", 0.04)]
+    record(_report(["optical-partial"]), root=tmp_path, track=track)
+    assert [(c["a"], c["b"]) for c in load(path)["comparisons"]] == [("optical-emd", "optical-sinkhorn")]
+    assert set(load(path)["systems"]) == {"optical-emd", "encoder-ft", "optical-partial", "optical-sinkhorn"}
     before = path.read_bytes()
-    assert record(_report(["optical-emd"], auc=0.61230001), root=tmp_path, track=track).startswith("unchanged")
+    assert record(_report(["optical-emd", "optical-sinkhorn"], auc=0.61230001), root=tmp_path,
+                  track=track).startswith("unchanged")
     assert path.read_bytes() == before
     record(_report(["encoder-ft"], sha="other"), root=tmp_path, track=track)  # another bitext: the rest is stale
     assert {r["system"] for r in load(path)["rows"]} == {"encoder-ft"}

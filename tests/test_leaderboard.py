@@ -358,7 +358,11 @@ def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
                 for model in ("trained", "step 0") for sig in sigs for g in ("all", "lang sw")]
         return {"track": name, "track_version": track.version, "noise": "", "bitext_sha256": sha or
                 track.bitext_sha256(), "corrupted": 30, "pairs": 100, "applicable": applicable, "skipped": {},
-                "rows": rows if applicable else [], **({} if applicable else {"reason": "not applicable: clean"})}
+                "rows": rows if applicable else [], **({} if applicable else {"reason": "not applicable: clean"}),
+                "comparisons": [{"a": "encoder-ft", "a_signal": "loss", "b": "optical-unbalanced", "b_signal": "loss",
+                                 "diff": -0.0123, "diff_ci": [-0.02, -0.004], "p": 0.004, "p_holm": 0.008},
+                                {"a": "optical-unbalanced", "a_signal": "mass", "b": "encoder-ft", "b_signal": "loss",
+                                 "diff": 0.002, "diff_ci": [-0.003, 0.007], "p": 0.4, "p_holm": 0.4}]}
 
     record(report("noise-0.0", applicable=False), root=root, track=get_track("noise-0.0"))
     record(report("noise-0.3", auc=0.8123), root=root, track=get_track("noise-0.3"))
@@ -377,3 +381,9 @@ def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
     assert {(r["system"], r["signal"], r["model"], r["rate"]) for r in rows} >= {
         ("encoder-ft", "loss", "trained", 0.3), ("optical-unbalanced", "mass", "step 0", 0.3)}
     assert all(r["rate"] == 0.3 for r in rows)  # nothing from the stale or clean tracks
+    # paired tests, read as the data allow: one difference clears Holm, the other does not
+    assert "1 of 2 differences are significant" in noise
+    assert "optical-unbalanced detects better" in noise and "no difference detected" in noise
+    tests = json.loads((tmp_path / "site" / "data" / "family-1-detection-tests.json").read_text())["rows"]
+    assert [(t["rate"], t["a"], t["diff_ci_low"]) for t in tests] == [(0.3, "encoder-ft", -0.02),
+                                                                      (0.3, "optical-unbalanced", -0.003)]

@@ -80,6 +80,29 @@ def test_students_are_cached_and_runs_are_reproducible(tiny, tiny_track, tmp_pat
         a["languages"]["sw"]["map"], abs=1e-6)  # same seed, same machine, retrained: same MAP
 
 
+@pytest.mark.slow
+def test_students_trained_in_worker_processes_are_those_a_serial_run_trains(tiny, tiny_track, tmp_path):
+    from clir_bench.workers import Job, plan, train_parallel
+
+    track = get_track(str(tiny_track))
+    systems = ["encoder-ft", "optical-unbalanced", "bm25"]
+    ctx = _ctx(tiny, tmp_path / "p")
+    assert [(j.system, j.seed) for j in plan(track, track.fold_tracks(), systems=systems, ctx=ctx, seeds=2)] == [
+        ("encoder-ft", 0), ("optical-unbalanced", 0), ("encoder-ft", 1), ("optical-unbalanced", 1)]
+    parallel = run_track(track, systems=systems, ctx=ctx, out=tmp_path / "a", submissions=None, resamples=200,
+                         workers=2)
+    assert plan(track, track.fold_tracks(), systems=systems, ctx=ctx, seeds=1) == []  # the workers cached them
+    serial = run_track(track, systems=systems, ctx=_ctx(tiny, tmp_path / "s"), out=tmp_path / "b", submissions=None,
+                       resamples=200, workers=1)
+    for name in ("encoder-ft", "optical-unbalanced"):
+        assert parallel["systems"][name]["info"]["cached"] is True and serial["systems"][name]["info"]["cached"] is False
+        for lang in ("sw", "de"):  # one thread per worker: the same training up to float rounding
+            assert parallel["systems"][name]["languages"][lang]["map"] == pytest.approx(
+                serial["systems"][name]["languages"][lang]["map"], abs=1e-4)
+    failed = train_parallel(track, [Job("no-such-system", 0, 0), Job("no-such-system", 0, 1)], ctx=ctx, workers=2)
+    assert len(failed) == 2 and all("no-such-system" in why for why in failed.values())  # left to the serial path
+
+
 def test_run_cli(cli, tiny, tiny_track, tmp_path):
     code, output = cli("run", "--track", tiny_track, "--encoder", tiny, "--systems", "bm25,nmt,encoder-zs",
                        "--out", tmp_path / "out", "--submissions", tmp_path / "subs", "--bootstrap", "200")

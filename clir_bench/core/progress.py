@@ -22,3 +22,20 @@ def counting(what: str, *, enabled: bool | None = None) -> Iterator[Callable[[in
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(what, total=None)
         yield lambda n: bar.update(task, completed=n)
+
+
+@contextlib.contextmanager
+def bar(what: str, *, total: int, enabled: bool | None = None) -> Iterator[Callable[[], None]]:
+    """Yield `advance()`: a bar of `total` items with elapsed and remaining time (stderr, transient)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda: progress.advance(task)

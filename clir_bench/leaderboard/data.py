@@ -224,7 +224,10 @@ def _diagnosis(root: Path, track) -> dict:
         return {"status": "not applicable", "reason": report.get("reason", "")}
     rows = [{k: r.get(k) for k in ("system", "model", "signal", "auc", "auc_ci", "ap", "ap_ci", "base_rate")}
             for r in report["rows"] if r.get("group") == "all" and r.get("auc") is not None]
-    return {"status": "ok", "rows": rows, "pairs": report.get("pairs"), "corrupted": report.get("corrupted")}
+    tests = [{k: c.get(k) for k in ("a", "a_signal", "b", "b_signal", "diff", "diff_ci", "p", "p_holm")}
+             for c in report.get("comparisons", []) if c.get("diff") is not None]
+    return {"status": "ok", "rows": rows, "pairs": report.get("pairs"), "corrupted": report.get("corrupted"),
+            "comparisons": tests}
 
 
 def _detection(members: list[dict]) -> dict:
@@ -238,7 +241,9 @@ def _detection(members: list[dict]) -> dict:
                                                                "by_rate": {}})
             s["by_rate"].setdefault(t["noise_rate"], {})[r["model"]] = {"auc": r["auc"], "auc_ci": r["auc_ci"]}
     rows = sorted(series.values(), key=lambda s: (s["system"], s["signal"]))
-    return {"rows": rows, "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
+    tests = [{"rate": t["noise_rate"], **c, "significant": c["p_holm"] is not None and c["p_holm"] < 0.05}
+             for t in members if t["diagnosis"]["status"] == "ok" for c in t["diagnosis"]["comparisons"]]
+    return {"rows": rows, "comparisons": tests, "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
             "status": {t["name"]: t["diagnosis"] for t in members},
             "measured": sum(t["diagnosis"]["status"] == "ok" for t in members)}
 

@@ -246,6 +246,13 @@ def render(board: Board, w: Writer) -> None:
             about=_about(board, None, "ROC AUC of each per-pair signal as a detector of the corrupted training pairs, "
                                       "all pairs of every fold, 95% bootstrap intervals over pairs (clir-bench "
                                       "diagnose)"))
+        view["detection_test_downloads"] = w.table(
+            f"data/{f['id']}-detection-tests", ["rate", "a", "a_signal", "b", "b_signal", "diff", "diff_ci_low",
+                                                "diff_ci_high", "p", "p_holm"],
+            [{**{k: c[k] for k in ("rate", "a", "a_signal", "b", "b_signal", "diff", "p", "p_holm")},
+              "diff_ci_low": c["diff_ci"][0], "diff_ci_high": c["diff_ci"][1]} for c in f["detection"]["comparisons"]],
+            about=_about(board, None, "paired differences of detection AUC between trained students on the same "
+                                      "training pairs (paired bootstrap, 95% intervals, Holm over each rate's tests)"))
         families.append(view)
     w.text("index.html", env.get_template("index.html").render(
         root="", page="index", downloads=downloads, invalid=board.invalid, invalid_downloads=invalid, families=families,

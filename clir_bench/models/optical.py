@@ -315,7 +315,7 @@ class Trainer:
         if result is None:
             result = TrainResult(best_step=0, best_dev_map=-math.inf)
             if self.dev:
-                key = (id(self.dev), self.english_queries)  # step 0 is the encoder itself, whatever the recipe
+                key = (_fingerprint(self.dev), self.english_queries)  # step 0: the encoder, whatever the recipe
                 if key not in self.step0:
                     self.step0[key] = self.evaluate()
                 maps = self.step0[key]
@@ -381,6 +381,18 @@ class Trainer:
                     "scheduler": self.scheduler.state_dict(), "step": step, "best_state": best_state,
                     "result": result, "config": dataclasses.asdict(self.config)}, tmp)
         os.replace(tmp, path)
+
+
+def _fingerprint(data: dict) -> str:
+    """What a dev evaluation depends on: every language's queries and the ids of their documents
+    (an object's id would be reused once it is freed, and a fresh `track.data("dev")` never hits)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for lang, pair in data.items():
+        docs = pair.docs.fingerprint() if hasattr(pair.docs, "fingerprint") else sorted(pair.docs)  # on disk: its own
+        h.update(json.dumps([lang, pair.queries, docs, pair.qrels], sort_keys=True).encode())
+    return h.hexdigest()
 
 
 def _mean(maps: dict[str, float]) -> float:

@@ -1,0 +1,102 @@
+"""Train the students a `clir-bench run` needs in parallel CPU processes.
+
+On 2 cores a student's training step takes ~1.6x as long on one thread as on two, so two
+one-thread processes, each training its own students, finish a track's fifteen students
+sooner than one two-thread process training them in turn (benchmarks/train_speed.py
+--threads 1). Each worker loads the encoder once, shares the teacher's token states and the
+step-0 dev MAP between its students, and writes each student into the cache, where the
+system's own `run` then finds it: what a worker trains is exactly what the serial path would
+train (up to float rounding, which thread counts change anyway). A job that fails in a worker
+is left to the serial path, which reports it as it always does. On CUDA, under torchrun, or
+with one worker, nothing here runs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+
+from clir_bench.systems import Context, get_system
+
+
+@dataclass(frozen=True)
+class Job:
+    system: str
+    part: int  # index into track.fold_tracks()
+    seed: int
+
+
+def plan(track, parts, *, systems: list[str], ctx: Context, seeds: int) -> list[Job]:
+    """The students `run` would train: every seed of every system with one, not yet cached."""
+    index = {p.name: i for i, p in enumerate(track.fold_tracks())}
+    jobs = []
+    for name in systems:
+        system = get_system(name)
+        if not hasattr(system, "prepare"):
+            continue
+        for seed in [ctx.seed + k for k in range(seeds if getattr(system, "seeded", False) else 1)]:
+            for part in parts:
+                if not system.cached(part, replace(ctx, seed=seed)):
+                    jobs.append(Job(name, index[part.name], seed))
+    return sorted(jobs, key=lambda j: (j.part, j.seed, j.system))  # a worker's jobs share folds' teacher states
+
+
+def default_workers(device: str) -> int:
+    """Two one-thread workers on a CPU with at least two cores; one (the serial path) otherwise."""
+    return 2 if device == "cpu" and (os.cpu_count() or 1) >= 2 and "WORLD_SIZE" not in os.environ else 1
+
+
+def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dict[Job, str]:
+    """Train `jobs` in `workers` spawned processes of cores // workers threads each; per job "ok" or
+    why it failed (the serial path retries it). Nothing is done for fewer than two jobs or workers."""
+    if workers < 2 or len(jobs) < 2 or ctx.device != "cpu":
+        return {}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from clir_bench.core.progress import bar
+    from clir_bench.models.encoder import resolve
+
+    resolve(ctx.encoder)  # converts or locates the model once, here, not racing in every worker
+    workers = min(workers, len(jobs))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    fields = {"device": ctx.device, "encoder": ctx.encoder, "cache": ctx.cache, "train": ctx.train}
+    ctx.log(f"training {len(jobs)} students in {workers} processes of {threads} thread(s)")
+    done: dict[Job, str] = {}
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
+                               initargs=(track, fields, threads))
+    try:
+        with bar("training students", total=len(jobs), enabled=ctx.progress) as advance:
+            futures = {pool.submit(_train, job): job for job in jobs}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    seconds = future.result()
+                    done[job] = "ok"
+                    ctx.log(f"  [{job.system}] {track.fold_tracks()[job.part].name} seed {job.seed} trained in "
+                            f"{seconds:.0f} s")
+                except Exception as e:  # noqa: BLE001 - the serial path reruns it and reports it properly
+                    done[job] = f"{type(e).__name__}: {e}"
+                    ctx.log(f"  [{job.system}] training in a worker failed ({done[job]}); it will run in turn")
+                advance()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+_WORKER: dict = {}
+
+
+def _start(track, fields: dict, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    _WORKER.update(track=track, ctx=Context(**fields, log=lambda *a: None))
+
+
+def _train(job: Job) -> float:
+    start = time.perf_counter()
+    part = _WORKER["track"].fold_tracks()[job.part]  # one object per fold: the worker's memo keys hold
+    get_system(job.system).prepare(part, replace(_WORKER["ctx"], seed=job.seed))
+    return time.perf_counter() - start
