@@ -103,6 +103,11 @@ class Distilled:
         """Train and cache the student `run` will use (`clir_bench.workers` calls it in a worker)."""
         self._student(track, ctx)
 
+    def signals_stored(self, track, ctx: Context) -> bool:
+        """Whether `diagnose` would read this student's signals from the cache (no forward pass)."""
+        folder, _ = self._folder(track, ctx)
+        return (folder / DELTA).is_file() and _signals_version(folder / SIGNALS) == SIGNALS_VERSION
+
     def _student(self, track, ctx: Context):
         """The trained student (from the cache, or trained now and cached) and its provenance."""
         enc = encoder(ctx)
@@ -174,18 +179,25 @@ def _save_signals(path: Path, out: dict) -> None:
         raise
 
 
+def _signals_version(path: Path) -> str | None:
+    from safetensors import safe_open
+
+    if not path.is_file():
+        return None
+    with safe_open(str(path), "pt") as f:
+        return (f.metadata() or {}).get("version")
+
+
 def _load_signals(path: Path) -> dict | None:
     """The stored signals, or None where there are none (or they are from another version of the code)."""
     import json
 
     from safetensors import safe_open
 
-    if not path.is_file():
+    if _signals_version(path) != SIGNALS_VERSION:
         return None
     with safe_open(str(path), "pt") as f:
-        meta = f.metadata() or {}
-        if meta.get("version") != SIGNALS_VERSION:
-            return None
+        meta = f.metadata()
         models: dict = {}
         for name in json.loads(meta["order"]):
             model, signal = name.split("/", 1)
@@ -222,10 +234,12 @@ def _load(base, folder: Path):
     import torch
     from safetensors.torch import load_file
 
-    model = copy.deepcopy(base).eval()
+    delta = load_file(str(folder / DELTA))
+    # what training left alone (the frozen word embeddings: 384 MB of e5-small's 470) is shared, not copied
+    model = copy.deepcopy(base, memo={id(p): p for k, p in base.named_parameters() if k not in delta}).eval()
     state = model.state_dict()
     with torch.no_grad():
-        for k, d in load_file(str(folder / DELTA)).items():
+        for k, d in delta.items():
             state[k].add_(d.to(state[k].device, torch.float32).to(state[k].dtype))
     return model
 

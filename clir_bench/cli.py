@@ -543,6 +543,9 @@ def diagnose(
     folds: Annotated[Optional[str], typer.Option(help="One fold of a cross-validated track, e.g. 0: read alone, "
                                                       "never recorded (default: every fold).")] = None,
     submissions: Annotated[Path, typer.Option(help="Where the report is recorded.")] = Path("submissions"),
+    workers: Annotated[Optional[int], typer.Option(min=1, help="CPU processes that score the students without "
+                                                               "stored signals (default: 2 on a CPU with 2+ "
+                                                               "cores).")] = None,
 ) -> None:
     """Does each OT technique see which bitext pairs are corrupted? AUC and AP of every per-pair signal
     (mass, OT cost, loss...) against the noise manifest, trained and at step 0 (students from the cache)."""
@@ -553,12 +556,15 @@ def diagnose(
     from clir_bench.pipeline import parse_systems
     from clir_bench.systems import Context
     from clir_bench.tracks.track import get_track
+    from clir_bench.workers import default_workers
 
     t = get_track(track)
     names = check_systems(parse_systems(systems))
-    ctx = Context(device=check_device(device), encoder=encoder, cache=cache_dir(), seed=seed,
+    device = check_device(device)
+    ctx = Context(device=device, encoder=encoder, cache=cache_dir(), seed=seed,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg))
-    report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples, folds=_fold_list(folds))
+    report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples, folds=_fold_list(folds),
+                            workers=workers or default_workers(device))
     if report.get("smoke"):
         err.print(report["smoke"], highlight=False, markup=False)
     text = json.dumps(report, indent=1, allow_nan=False) + "\n"

@@ -40,10 +40,11 @@ def diagnosable(names: list[str]) -> list[str]:
 
 
 def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 1000,
-                   folds: list[int] | None = None) -> dict:
+                   folds: list[int] | None = None, workers: int = 1) -> dict:
     """Detection of the track's corrupted pairs by every signal of every system; a JSON-ready report.
     A cross-validated track pools every fold's training pairs (ids `fold-F/ID`), each scored by the
-    student of its own fold; `folds=[f]` reads one fold alone (labelled, never recorded)."""
+    student of its own fold; `folds=[f]` reads one fold alone (labelled, never recorded).
+    `workers` > 1 scores the students without stored signals in that many CPU processes first."""
     from clir_bench.pipeline import select_folds
 
     parts, _, smoke = select_folds(track, folds)
@@ -63,6 +64,10 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         report["reason"] = "not applicable: the bitext is clean (no corrupted pair to detect)"
         return report
     report["applicable"] = True
+    if workers > 1:
+        from clir_bench.workers import plan, train_parallel
+
+        train_parallel(track, plan(track, parts, systems=systems, ctx=ctx, signals=True), ctx=ctx, workers=workers)
     trained = {}  # system: {pair: {signal: value}} of the trained student, for the paired comparisons
     for name in systems:
         system = get_system(name)

@@ -63,7 +63,9 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
     if workers > 1:
         from clir_bench.workers import plan, train_parallel
 
-        train_parallel(track, plan(track, parts, systems=systems, ctx=ctx, seeds=seeds), ctx=ctx, workers=workers)
+        # with --diagnose on a noisy track, a worker scores its student's training pairs while it has it
+        train_parallel(track, plan(track, parts, systems=systems, ctx=ctx, seeds=seeds,
+                                   signals=diagnose and track.noise.rate > 0), ctx=ctx, workers=workers)
     for name in systems:
         system = get_system(name)
         seed_list = [ctx.seed + k for k in range(seeds if getattr(system, "seeded", False) else 1)]
@@ -107,20 +109,21 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
             f"{primary} low {s.by_metric[primary].low:.3f}, high {s.by_metric[primary].high:.3f}" if s else
             ", ".join(f"{lang} {row.mean[primary]:.3f}" for lang, row in report.languages.items())))
     if diagnose:
-        results["diagnostics"] = _diagnose(track, results, ctx=ctx, out=out, submissions=submissions, folds=folds)
+        results["diagnostics"] = _diagnose(track, results, ctx=ctx, out=out, submissions=submissions, folds=folds,
+                                           workers=workers)
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     return results
 
 
 def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Path | None,
-              folds: list[int] | None) -> dict:
+              folds: list[int] | None, workers: int = 1) -> dict:
     """The noise diagnosis of the systems that ran and score their training pairs; in words if none."""
     from clir_bench.diagnostics import best_separators, diagnosable, diagnose_track, record
 
     names = diagnosable([n for n, r in results["systems"].items() if r["status"] == "ok"])
     if not names:
         return {"status": "not run: none of these systems scores its training pairs"}
-    report = diagnose_track(track, systems=names, ctx=ctx, folds=folds)
+    report = diagnose_track(track, systems=names, ctx=ctx, folds=folds, workers=workers)
     write_text_atomic(out / "diagnostics.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
     summary = {"status": "ok", "file": "diagnostics.json", "applicable": report["applicable"],
                **({"smoke": report["smoke"]} if "smoke" in report else {})}

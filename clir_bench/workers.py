@@ -1,12 +1,13 @@
-"""Train the students a `clir-bench run` needs in parallel CPU processes.
+"""Train the students a `clir-bench run` needs, and score their training pairs for
+`clir-bench diagnose`, in parallel CPU processes.
 
 On 2 cores a student's training step takes ~1.6x as long on one thread as on two, so two
 one-thread processes, each training its own students, finish a track's fifteen students
 sooner than one two-thread process training them in turn (benchmarks/train_speed.py
 --threads 1). Each worker loads the encoder once, shares the teacher's token states and the
 step-0 dev MAP between its students, and writes each student into the cache, where the
-system's own `run` then finds it: what a worker trains is exactly what the serial path would
-train (up to float rounding, which thread counts change anyway). A job that fails in a worker
+system's own `run` (or `diagnose`, for the stored signals) then finds it: what a worker
+computes is exactly what the serial path would compute (up to float rounding, which thread counts change anyway). A job that fails in a worker
 is left to the serial path, which reports it as it always does. On CUDA, under torchrun, or
 with one worker, nothing here runs.
 """
@@ -25,10 +26,12 @@ class Job:
     system: str
     part: int  # index into track.fold_tracks()
     seed: int
+    task: str = "train"  # or "signals": train if need be, then score every training pair (diagnose)
 
 
-def plan(track, parts, *, systems: list[str], ctx: Context, seeds: int) -> list[Job]:
-    """The students `run` would train: every seed of every system with one, not yet cached."""
+def plan(track, parts, *, systems: list[str], ctx: Context, seeds: int = 1, signals: bool = False) -> list[Job]:
+    """What `run` would train (every seed of every system with a student, not yet cached) and, with
+    `signals`, what `diagnose` would score (the first seed's students without stored signals)."""
     index = {p.name: i for i, p in enumerate(track.fold_tracks())}
     jobs = []
     for name in systems:
@@ -37,7 +40,10 @@ def plan(track, parts, *, systems: list[str], ctx: Context, seeds: int) -> list[
             continue
         for seed in [ctx.seed + k for k in range(seeds if getattr(system, "seeded", False) else 1)]:
             for part in parts:
-                if not system.cached(part, replace(ctx, seed=seed)):
+                at = replace(ctx, seed=seed)
+                if signals and seed == ctx.seed and not system.signals_stored(part, at):
+                    jobs.append(Job(name, index[part.name], seed, "signals"))
+                elif not system.cached(part, at):
                     jobs.append(Job(name, index[part.name], seed))
     return sorted(jobs, key=lambda j: (j.part, j.seed, j.system))  # a worker's jobs share folds' teacher states
 
@@ -48,7 +54,7 @@ def default_workers(device: str) -> int:
 
 
 def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dict[Job, str]:
-    """Train `jobs` in `workers` spawned processes of cores // workers threads each; per job "ok" or
+    """Run `jobs` in `workers` spawned processes of cores // workers threads each; per job "ok" or
     why it failed (the serial path retries it). Nothing is done for fewer than two jobs or workers."""
     if workers < 2 or len(jobs) < 2 or ctx.device != "cpu":
         return {}
@@ -59,10 +65,13 @@ def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dic
     from clir_bench.models.encoder import resolve
 
     resolve(ctx.encoder)  # converts or locates the model once, here, not racing in every worker
+    _release()  # what a conversion held: the main process idles while the workers train
     workers = min(workers, len(jobs))
     threads = max(1, (os.cpu_count() or 1) // workers)
     fields = {"device": ctx.device, "encoder": ctx.encoder, "cache": ctx.cache, "train": ctx.train}
-    ctx.log(f"training {len(jobs)} students in {workers} processes of {threads} thread(s)")
+    scoring = sum(j.task == "signals" for j in jobs)
+    ctx.log(f"in {workers} processes of {threads} thread(s): training {len(jobs) - scoring} students"
+            + (f", scoring the training pairs of {scoring} (training them first if need be)" if scoring else ""))
     done: dict[Job, str] = {}
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
                                initargs=(track, fields, threads))
@@ -74,8 +83,8 @@ def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dic
                 try:
                     seconds = future.result()
                     done[job] = "ok"
-                    ctx.log(f"  [{job.system}] {track.fold_tracks()[job.part].name} seed {job.seed} trained in "
-                            f"{seconds:.0f} s")
+                    ctx.log(f"  [{job.system}] {track.fold_tracks()[job.part].name} seed {job.seed} "
+                            f"{'trained' if job.task == 'train' else 'scored'} in {seconds:.0f} s")
                 except Exception as e:  # noqa: BLE001 - the serial path reruns it and reports it properly
                     done[job] = f"{type(e).__name__}: {e}"
                     ctx.log(f"  [{job.system}] training in a worker failed ({done[job]}); it will run in turn")
@@ -95,8 +104,29 @@ def _start(track, fields: dict, threads: int) -> None:
     _WORKER.update(track=track, ctx=Context(**fields, log=lambda *a: None))
 
 
+def _release() -> None:
+    """Return freed memory to the system: glibc keeps a process's freed heap (with the earlier folds'
+    teacher states, a worker grew by ~0.23 GB a fold without this)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 def _train(job: Job) -> float:
     start = time.perf_counter()
     part = _WORKER["track"].fold_tracks()[job.part]  # one object per fold: the worker's memo keys hold
-    get_system(job.system).prepare(part, replace(_WORKER["ctx"], seed=job.seed))
+    memo = _WORKER["ctx"]._memo  # a fold's teacher states and step-0 signals serve that fold's jobs only
+    for key in [k for k in memo if k[0] in ("teacher", "step-0 states") and k[-1] != part.bitext_sha256()]:
+        del memo[key]
+    _release()
+    system, ctx = get_system(job.system), replace(_WORKER["ctx"], seed=job.seed)
+    if job.task == "signals":
+        system.diagnose(part, ctx)  # kept beside the student
+    else:
+        system.prepare(part, ctx)
     return time.perf_counter() - start

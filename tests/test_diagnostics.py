@@ -61,6 +61,22 @@ def test_signals_of_ot_systems_and_the_control_against_the_manifest(tiny, tmp_pa
 
 
 @pytest.mark.slow
+def test_workers_score_the_pairs_as_the_serial_path_does(tiny, tmp_path):
+    from clir_bench.workers import plan
+
+    track = _track(tmp_path, 0.3)
+    systems = ["optical-unbalanced", "encoder-ft"]
+    serial = diagnose_track(track, systems=systems, ctx=_ctx(tiny, tmp_path / "s"), resamples=200)
+    ctx = _ctx(tiny, tmp_path / "p")
+    assert {j.task for j in plan(track, track.fold_tracks(), systems=systems, ctx=ctx, signals=True)} == {"signals"}
+    parallel = diagnose_track(track, systems=systems, ctx=ctx, resamples=200, workers=2)
+    assert plan(track, track.fold_tracks(), systems=systems, ctx=ctx, signals=True) == []  # stored by the workers
+    for a, b in zip(serial["rows"], parallel["rows"], strict=True):
+        assert (a["system"], a["model"], a["signal"], a["group"]) == (b["system"], b["model"], b["signal"], b["group"])
+        assert a["auc"] == pytest.approx(b["auc"], abs=1e-3)  # one thread per worker: float rounding only
+
+
+@pytest.mark.slow
 def test_run_diagnoses_the_systems_it_trained(tiny, tmp_path):
     from clir_bench.pipeline import run_track
 

@@ -193,7 +193,7 @@ def chunked_states(model, tok: dict, *, tokens: int = 512, size: int = 64):
     import torch.nn.functional as F
 
     mask = tok["attention_mask"]
-    n, width = mask.shape
+    width = mask.shape[1]
     lengths = mask.sum(1)
     order = torch.argsort(lengths, stable=True)
     parts = []

@@ -179,11 +179,12 @@ class Trainer:
         # plan entries below 1e-38 mean nothing here, and subnormal floats slow x86 CPUs ~5x in the solvers
         torch.set_flush_denormal(True)
         torch.manual_seed(config.seed)
-        self.student = copy.deepcopy(encoder.model).eval()  # eval: no dropout, so runs are reproducible
+        # eval: no dropout, so runs are reproducible; frozen word embeddings are the encoder's own tensor
+        # (384 MB of e5-small's 470 not copied)
+        frozen = encoder.model.embeddings.word_embeddings.weight if config.freeze_embeddings else None
+        self.student = copy.deepcopy(encoder.model, memo={id(frozen): frozen} if frozen is not None else None).eval()
         for p in self.student.parameters():
-            p.requires_grad_(True)
-        if config.freeze_embeddings:
-            self.student.embeddings.word_embeddings.weight.requires_grad_(False)
+            p.requires_grad_(p is not frozen)
         self.model = self.student
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
