@@ -390,17 +390,15 @@ def run(
     diagnose: Annotated[bool, typer.Option("--diagnose", help="Then read each trained system's signals on its "
                                                               "training pairs against the noise manifest (as "
                                                               "`clir-bench diagnose`), and record it.")] = False,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="CPU processes that train the students not yet "
-                                                               "cached, each on cores/workers threads (default: 2 "
-                                                               "on a CPU with 2+ cores; 1 trains them in turn).")]
-    = None,
+    workers: Annotated[int, typer.Option(min=1, help="CPU processes that train the students not yet cached, "
+                                                     "each on cores/workers threads (1: in turn, in this process).")]
+    = 1,
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.models.encoder import cache_dir, check_device
     from clir_bench.pipeline import parse_systems, run_track
     from clir_bench.systems import Context
     from clir_bench.tracks.track import get_track
-    from clir_bench.workers import default_workers
 
     t = get_track(track)
     names = parse_systems(systems)
@@ -410,7 +408,7 @@ def run(
     results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
                         submissions=submissions if record else None, resamples=resamples,
                         folds=_fold_list(folds), seeds=seeds, diagnose=diagnose,
-                        workers=workers or default_workers(device))
+                        workers=workers)
     out.print(_systems_table(results, t))
     spread = {n: r["seeds"] for n, r in results["systems"].items() if "seeds" in r}
     for name, rows in spread.items():
@@ -543,9 +541,8 @@ def diagnose(
     folds: Annotated[Optional[str], typer.Option(help="One fold of a cross-validated track, e.g. 0: read alone, "
                                                       "never recorded (default: every fold).")] = None,
     submissions: Annotated[Path, typer.Option(help="Where the report is recorded.")] = Path("submissions"),
-    workers: Annotated[Optional[int], typer.Option(min=1, help="CPU processes that score the students without "
-                                                               "stored signals (default: 2 on a CPU with 2+ "
-                                                               "cores).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="CPU processes that score the students without stored "
+                                                     "signals (1: in turn, in this process).")] = 1,
 ) -> None:
     """Does each OT technique see which bitext pairs are corrupted? AUC and AP of every per-pair signal
     (mass, OT cost, loss...) against the noise manifest, trained and at step 0 (students from the cache)."""
@@ -556,7 +553,6 @@ def diagnose(
     from clir_bench.pipeline import parse_systems
     from clir_bench.systems import Context
     from clir_bench.tracks.track import get_track
-    from clir_bench.workers import default_workers
 
     t = get_track(track)
     names = check_systems(parse_systems(systems))
@@ -564,7 +560,7 @@ def diagnose(
     ctx = Context(device=device, encoder=encoder, cache=cache_dir(), seed=seed,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg))
     report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples, folds=_fold_list(folds),
-                            workers=workers or default_workers(device))
+                            workers=workers)
     if report.get("smoke"):
         err.print(report["smoke"], highlight=False, markup=False)
     text = json.dumps(report, indent=1, allow_nan=False) + "\n"

@@ -1,10 +1,12 @@
 """Train the students a `clir-bench run` needs, and score their training pairs for
-`clir-bench diagnose`, in parallel CPU processes.
+`clir-bench diagnose`, in parallel CPU processes (`--workers N`; the default, 1, trains them
+in turn in one process).
 
-On 2 cores a student's training step takes ~1.6x as long on one thread as on two, so two
-one-thread processes, each training its own students, finish a track's fifteen students
-sooner than one two-thread process training them in turn (benchmarks/train_speed.py
---threads 1). Each worker loads the encoder once, shares the teacher's token states and the
+A student's training step takes ~1.6x as long on one thread as on two (2 cores,
+benchmarks/train_speed.py --threads 1), so on 2 cores two one-thread workers gain little:
+measured cold on the embedded default, 24-26 min with two workers against 25 min in turn, at
+5.6 GB (summed PSS) against 3.5 GB. Where one process cannot use many cores well (small
+batches), more workers of fewer threads each may pay; that is not measured here. Each worker loads the encoder once, shares the teacher's token states and the
 step-0 dev MAP between its students, and writes each student into the cache, where the
 system's own `run` (or `diagnose`, for the stored signals) then finds it: what a worker
 computes is exactly what the serial path would compute (up to float rounding, which thread counts change anyway). A job that fails in a worker
@@ -46,11 +48,6 @@ def plan(track, parts, *, systems: list[str], ctx: Context, seeds: int = 1, sign
                 elif not system.cached(part, at):
                     jobs.append(Job(name, index[part.name], seed))
     return sorted(jobs, key=lambda j: (j.part, j.seed, j.system))  # a worker's jobs share folds' teacher states
-
-
-def default_workers(device: str) -> int:
-    """Two one-thread workers on a CPU with at least two cores; one (the serial path) otherwise."""
-    return 2 if device == "cpu" and (os.cpu_count() or 1) >= 2 and "WORLD_SIZE" not in os.environ else 1
 
 
 def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dict[Job, str]:

@@ -61,6 +61,11 @@ def main() -> None:
             verdict = (f"{c['a'] if c['diff'] > 0 else c['b']} better" if c["p_holm"] < 0.05 else "no difference")
             print(f"  {c['a']} {c['a_signal']} - {c['b']} {c['b_signal']}: {c['diff']:+.4f} "
                   f"[{c['diff_ci'][0]:+.4f}, {c['diff_ci'][1]:+.4f}], p Holm {c['p_holm']:.3f}: {verdict}")
+        ranking = [c for c in report.get("comparisons", []) if c["a_signal"] == c["b_signal"] == "loss"]
+        clear = [c for c in ranking if c["p_holm"] < 0.05]
+        print(f"  techniques' losses: {len(clear)} of {len(ranking)} paired differences significant after Holm"
+              + ("" if len(clear) == len(ranking) else ": the detection order is not a ranking the data support")
+              + (f"; largest |difference| {max(abs(c['diff']) for c in ranking):.4f} AUC" if ranking else ""))
         track = get_track(name)
         runs = {s.name: s for s in subs if s.track == name and s.meta["track_version"] == track.version}
         if all(s in runs for s in order):

@@ -138,3 +138,24 @@ def test_clean_bitext_is_not_applicable(tmp_path):
 def test_diagnose_cli_refuses_systems_without_signals(cli):
     code, output = cli("diagnose", "--track", "noise-0.3", "--systems", "bm25,psq")
     assert code == 1 and "scores training pairs" in output
+
+
+def test_comparisons_leave_out_balanced_mass_and_are_holm_corrected():
+    import random
+
+    from clir_bench.diagnostics import comparisons
+
+    rng = random.Random(0)
+    pairs = [("sw", str(i)) for i in range(400)]
+    kind_of = {p: "misalign" for p in pairs[:100]}
+    trained = {name: {p: {sig: rng.random() + (0.5 if p in kind_of else 0) for sig in sigs} for p in pairs}
+               for name, sigs in (("encoder-ft", ("loss",)), ("optical-sinkhorn", ("loss", "mass", "ot_cost")),
+                                  ("optical-unbalanced", ("loss", "mass", "ot_cost")))}
+    rows = comparisons(trained, kind_of, resamples=300, balanced={"optical-sinkhorn"})
+    assert [(r["a"], r["a_signal"], r["b"]) for r in rows] == [
+        ("encoder-ft", "loss", "optical-sinkhorn"), ("encoder-ft", "loss", "optical-unbalanced"),
+        ("optical-sinkhorn", "loss", "optical-unbalanced"), ("optical-sinkhorn", "ot_cost", "encoder-ft"),
+        ("optical-unbalanced", "mass", "encoder-ft"), ("optical-unbalanced", "ot_cost", "encoder-ft")]
+    assert all(r["pairs"] == 400 and r["p"] <= r["p_holm"] <= 1 for r in rows)
+    smallest = min(rows, key=lambda r: r["p"])
+    assert smallest["p_holm"] == pytest.approx(min(1.0, len(rows) * smallest["p"]))  # Holm's first step
