@@ -53,7 +53,7 @@ def test_layers_import_one_way():
 
 def test_every_module_belongs_to_a_role_and_shadows_no_standard_module():
     top = {p.stem for p in PACKAGE.glob("*.py")}
-    assert top == {"__init__", "__main__", "api", "cache", "cli", "diagnostics", "pipeline", "systems"}
+    assert top == {"__init__", "__main__", "api", "cache", "cli", "diagnostics", "pipeline", "systems", "workers"}
     names = {p.stem for p in PACKAGE.rglob("*.py")} - {"__init__", "__main__"}
     assert not names & set(sys.stdlib_module_names), names & set(sys.stdlib_module_names)
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()} == {
