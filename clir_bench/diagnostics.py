@@ -33,7 +33,9 @@ DIGITS = 4  # recorded precision: a rerun whose forward passes differ in the 7th
 PROVENANCE = ("recipe", "solver", "config_key", "encoder", "encoder_revision")
 CONTROL = "encoder-ft"  # the no-OT control: OT signals are compared with its loss
 OT_SIGNALS = ("mass", "ot_cost")
-BALANCED = ("sinkhorn", "emd")  # solvers that move all the mass: their mass signal carries nothing
+# solvers whose transported mass is fixed by construction (all of it; partial: its set share), so their
+# mass signal is that constant up to the solver's tolerance and carries nothing
+FIXED_MASS = ("sinkhorn", "emd", "partial")
 
 
 def diagnosable(names: list[str]) -> list[str]:
@@ -106,23 +108,25 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
                                seed=_seed(name, model, signal, group))
                     report["rows"].append({"system": name, "model": model, "signal": signal, "group": group,
                                            **d.to_dict()})
-    balanced = {n for n, info in report.get("systems", {}).items() if info.get("solver") in BALANCED}
-    report["comparisons"] = comparisons(trained, kind_of, resamples=2 * resamples, balanced=balanced)
+    fixed = {n for n, info in report.get("systems", {}).items() if info.get("solver") in FIXED_MASS}
+    report["comparisons"] = comparisons(trained, kind_of, resamples=2 * resamples, fixed_mass=fixed)
     return report
 
 
-def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000, balanced: set[str] = frozenset()) -> list[dict]:
+def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000,
+                fixed_mass: set[str] = frozenset()) -> list[dict]:
     """Paired AUC differences of trained students over every pair: each two techniques' total
-    loss; each OT technique's mass and OT cost against the no-OT control's loss. Balanced OT's mass
-    (systems in `balanced`) is left out: it is 1 by construction, up to the solver's tolerance, so
-    its AUC is chance plus rounding. Holm over the family."""
+    loss; each OT technique's mass and OT cost against the no-OT control's loss. The mass of
+    balanced and partial OT (systems in `fixed_mass`) is left out: it is fixed by construction (1,
+    or partial OT's share), up to the solver's tolerance, so its AUC is chance plus rounding. Holm
+    over the family."""
     import itertools
 
     tests = [((a, "loss"), (b, "loss")) for a, b in itertools.combinations(sorted(trained), 2)]
     if CONTROL in trained:
         tests += [((name, sig), (CONTROL, "loss")) for name in sorted(trained) if name != CONTROL
                   for sig in OT_SIGNALS if sig in next(iter(trained[name].values()), {})
-                  and not (sig == "mass" and name in balanced)]
+                  and not (sig == "mass" and name in fixed_mass)]
     out = []
     for (a, sa), (b, sb) in tests:
         pairs = [p for p in trained[a] if p in trained[b] and sa in trained[a][p] and sb in trained[b][p]]

@@ -140,7 +140,7 @@ def test_diagnose_cli_refuses_systems_without_signals(cli):
     assert code == 1 and "scores training pairs" in output
 
 
-def test_comparisons_leave_out_balanced_mass_and_are_holm_corrected():
+def test_comparisons_leave_out_a_mass_fixed_by_construction_and_are_holm_corrected():
     import random
 
     from clir_bench.diagnostics import comparisons
@@ -151,7 +151,7 @@ def test_comparisons_leave_out_balanced_mass_and_are_holm_corrected():
     trained = {name: {p: {sig: rng.random() + (0.5 if p in kind_of else 0) for sig in sigs} for p in pairs}
                for name, sigs in (("encoder-ft", ("loss",)), ("optical-sinkhorn", ("loss", "mass", "ot_cost")),
                                   ("optical-unbalanced", ("loss", "mass", "ot_cost")))}
-    rows = comparisons(trained, kind_of, resamples=300, balanced={"optical-sinkhorn"})
+    rows = comparisons(trained, kind_of, resamples=300, fixed_mass={"optical-sinkhorn"})
     assert [(r["a"], r["a_signal"], r["b"]) for r in rows] == [
         ("encoder-ft", "loss", "optical-sinkhorn"), ("encoder-ft", "loss", "optical-unbalanced"),
         ("optical-sinkhorn", "loss", "optical-unbalanced"), ("optical-sinkhorn", "ot_cost", "encoder-ft"),
