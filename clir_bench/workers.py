@@ -2,16 +2,18 @@
 `clir-bench diagnose`, in parallel CPU processes (`--workers N`; the default, 1, trains them
 in turn in one process).
 
-A student's training step takes ~1.6x as long on one thread as on two (2 cores,
-benchmarks/train_speed.py --threads 1), so on 2 cores two one-thread workers gain little:
-measured cold on the embedded default, 24-26 min with two workers against 25 min in turn, at
-5.6 GB (summed PSS) against 3.5 GB. Where one process cannot use many cores well (small
-batches), more workers of fewer threads each may pay; that is not measured here. Each worker loads the encoder once, shares the teacher's token states and the
-step-0 dev MAP between its students, and writes each student into the cache, where the
-system's own `run` (or `diagnose`, for the stored signals) then finds it: what a worker
-computes is exactly what the serial path would compute (up to float rounding, which thread counts change anyway). A job that fails in a worker
-is left to the serial path, which reports it as it always does. On CUDA, under torchrun, or
-with one worker, nothing here runs.
+A training step takes ~1.6x as long on one thread as on two (2 cores, benchmarks/train_speed.py
+--threads 1), so on 2 cores two one-thread workers gain little: from an empty cache, 23 min 32 s
+(noise-0.0) with two workers against 24 min 58 s (noise-0.3) in turn, at 5.7 GB summed PSS
+against 3.5 GB. Where one process cannot use many cores well (small batches), more workers of
+fewer threads each may pay; that is not measured here.
+
+Each worker loads the encoder once, shares a fold's teacher token states and step-0 dev MAP
+between its students, and writes each student (and its signals) into the cache, where the
+system's own `run` or `diagnose` then finds it: what a worker computes is what the serial path
+computes, up to the float rounding that thread counts change anyway. A job that fails in a
+worker is left to the serial path, which reports it as it always does. On CUDA, under torchrun,
+or with one worker, nothing here runs.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def plan(track, parts, *, systems: list[str], ctx: Context, seeds: int = 1, sign
 def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dict[Job, str]:
     """Run `jobs` in `workers` spawned processes of cores // workers threads each; per job "ok" or
     why it failed (the serial path retries it). Nothing is done for fewer than two jobs or workers."""
-    if workers < 2 or len(jobs) < 2 or ctx.device != "cpu":
-        return {}
+    if workers < 2 or len(jobs) < 2 or ctx.device != "cpu" or "WORLD_SIZE" in os.environ:
+        return {}  # torchrun already runs one process per device
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
