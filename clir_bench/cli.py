@@ -306,6 +306,8 @@ def _comparison_table(result):
     from rich import box
     from rich.table import Table
 
+    from clir_bench.evaluation.stats import format_p
+
     table = Table(title=f"{result.a} - {result.b}: {result.metric}", box=box.SIMPLE_HEAD,
                   caption=f"paired t and randomisation p, Holm over the rows (* below {result.alpha}); MDD and units "
                           f"needed at alpha {result.alpha}, power {result.power}; class rows pair topics")
@@ -314,14 +316,11 @@ def _comparison_table(result):
     for r in result.rows:
         needed = "/".join("-" if v is None else f"{v:,}" for v in r.needed.values())
         table.add_row(r.group, f"{r.n} {r.unit[0]}", _fmt(r.a), _fmt(r.b),
-                      ("-" if r.diff is None else f"{r.diff:+.3f}") + _ci(r.ci), _p(r.p_t), _p(r.p_randomisation),
-                      _p(r.p_t_holm) + (" *" if r.significant else ""), _fmt(r.mdd), needed,
+                      ("-" if r.diff is None else f"{r.diff:+.3f}") + _ci(r.ci), format_p(r.p_t),
+                      format_p(r.p_randomisation),
+                      format_p(r.p_t_holm) + (" *" if r.significant else ""), _fmt(r.mdd), needed,
                       style="bold" if r.unit == "topics" else None)
     return table
-
-
-def _p(p) -> str:
-    return "-" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 SiteOpt = Annotated[Path, typer.Option("--out", "-o", help="The site's folder.")]
@@ -604,12 +603,17 @@ def _diagnosis_table(report: dict):
             continue
         table.add_row(row["system"], row["model"], row["signal"], _fmt(row["auc"]) + _ci(row["auc_ci"]),
                       _fmt(row["ap"]) + _ci(row["ap_ci"]))
+    for c in report.get("constant", []):
+        table.add_row(c["system"], c["model"], c["signal"], f"constant ({c['value']:.3f}): no detector", "-",
+                      style="dim")
     return table
 
 
 def _detector_table(rows: list[dict]):
     from rich import box
     from rich.table import Table
+
+    from clir_bench.evaluation.stats import ALPHA, format_p
 
     table = Table(title="Which detects better? Paired AUC differences on the same pairs (trained students)",
                   box=box.SIMPLE_HEAD, caption="95% paired-bootstrap intervals; p two-sided, Holm over these "
@@ -618,8 +622,8 @@ def _detector_table(rows: list[dict]):
         table.add_column(col, justify="left" if col in ("a", "b") else "right")
     for r in rows:
         table.add_row(f"{r['a']} {r['a_signal']}", f"{r['b']} {r['b_signal']}",
-                      f"{r['diff']:+.4f} [{r['diff_ci'][0]:+.4f}, {r['diff_ci'][1]:+.4f}]", _p(r["p"]),
-                      _p(r["p_holm"]) + (" *" if r["p_holm"] < 0.05 else ""))
+                      f"{r['diff']:+.4f} [{r['diff_ci'][0]:+.4f}, {r['diff_ci'][1]:+.4f}]", format_p(r["p"]),
+                      format_p(r["p_holm"]) + (" *" if r["p_holm"] < ALPHA else ""))
     return table
 
 

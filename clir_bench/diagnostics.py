@@ -18,11 +18,13 @@ that family (`clir_bench.evaluation.detection.compare`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.parallel import call, pmap, usable_cores
 from clir_bench.evaluation.detection import compare, detect
 from clir_bench.evaluation.stats import holm
 from clir_bench.systems import Context, get_system
@@ -30,12 +32,16 @@ from clir_bench.systems import Context, get_system
 # +1: a higher value suggests a corrupted pair; -1: a lower one (moved mass, the weight it earns)
 DIRECTION = {"mass": -1, "weight": -1, "ot_cost": 1, "anchor": 1, "contrastive": 1, "loss": 1}
 DIGITS = 4  # recorded precision: a rerun whose forward passes differ in the 7th digit leaves the file alone
+P_DIGITS = 6
 PROVENANCE = ("recipe", "solver", "config_key", "encoder", "encoder_revision")
 CONTROL = "encoder-ft"  # the no-OT control: OT signals are compared with its loss
 OT_SIGNALS = ("mass", "ot_cost")
-# solvers whose transported mass is fixed by construction (all of it; partial: its set share), so their
-# mass signal is that constant up to the solver's tolerance and carries nothing
-FIXED_MASS = ("sinkhorn", "emd", "partial")
+# A signal whose values span less than this (relative to its size) is constant up to float rounding:
+# balanced OT's mass (1) and partial OT's (its set share), and at step 0 the anchor term (the student
+# is the teacher: 0). Its "AUC" would be rounding noise that moves by up to 0.075 between reruns;
+# it is listed as constant instead. Measured spans: < 1e-6 for these, >= 0.06 for every other signal.
+CONSTANT_SPAN = 1e-5
+PARALLEL_PAIRS = 50_000  # pairs over all bootstraps from which they run on every core (noise-0.3: ~720,000)
 
 
 def diagnosable(names: list[str]) -> list[str]:
@@ -43,11 +49,13 @@ def diagnosable(names: list[str]) -> list[str]:
 
 
 def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 1000,
-                   folds: list[int] | None = None, workers: int = 1) -> dict:
+                   folds: list[int] | None = None, workers: int = 1, bootstrap_workers: int | None = None) -> dict:
     """Detection of the track's corrupted pairs by every signal of every system; a JSON-ready report.
     A cross-validated track pools every fold's training pairs (ids `fold-F/ID`), each scored by the
     student of its own fold; `folds=[f]` reads one fold alone (labelled, never recorded).
-    `workers` > 1 scores the students without stored signals in that many CPU processes first."""
+    `workers` > 1 scores the students without stored signals in that many CPU processes first;
+    the bootstraps run in `bootstrap_workers` processes (default: every usable core; they are
+    pure functions of their pairs and seeds, so the report is the same however many)."""
     from clir_bench.pipeline import select_folds
 
     parts, _, smoke = select_folds(track, folds)
@@ -61,7 +69,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         n_pairs += sum(len(v) for v in bitext.values())
     report = {"track": track.name, "track_version": track.version, "noise": track.noise.describe(),
               "bitext_sha256": track.bitext_sha256(), "corrupted": len(kind_of), "pairs": n_pairs, "rows": [],
-              "skipped": {}, **({"smoke": smoke} if smoke else {})}
+              "constant": [], "skipped": {}, **({"smoke": smoke} if smoke else {})}
     if not kind_of:
         report["applicable"] = False
         report["reason"] = "not applicable: the bitext is clean (no corrupted pair to detect)"
@@ -72,6 +80,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
 
         train_parallel(track, plan(track, parts, systems=systems, ctx=ctx, signals=True), ctx=ctx, workers=workers)
     trained = {}  # system: {pair: {signal: value}} of the trained student, for the paired comparisons
+    rows, jobs = [], []  # each detection row, and what its bootstrap needs
     for name in systems:
         system = get_system(name)
         if not hasattr(system, "diagnose"):
@@ -98,45 +107,73 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         report.setdefault("systems", {})[name] = {k: (infos[0][k] if all(i.get(k) == infos[0][k] for i in infos)
                                                      else [i.get(k) for i in infos])
                                                  for k in PROVENANCE if k in infos[0]}
-        trained[name] = {p: {sig: DIRECTION.get(sig, 1) * v[i] for sig, v in models.get("trained", {}).items()}
-                         for i, p in enumerate(pairs)}
         for model, signals in models.items():
-            for signal, values in signals.items():
+            for signal, values in list(signals.items()):
+                if constant(values):
+                    report["constant"].append({"system": name, "model": model, "signal": signal,
+                                               "value": sum(values) / len(values)})
+                    del signals[signal]
+                    continue
                 sign = DIRECTION.get(signal, 1)
                 for group, idx in groups.items():
-                    d = detect([sign * values[i] for i in idx], [labels[i] for i in idx], resamples=resamples,
-                               seed=_seed(name, model, signal, group))
-                    report["rows"].append({"system": name, "model": model, "signal": signal, "group": group,
-                                           **d.to_dict()})
-    fixed = {n for n, info in report.get("systems", {}).items() if info.get("solver") in FIXED_MASS}
-    report["comparisons"] = comparisons(trained, kind_of, resamples=2 * resamples, fixed_mass=fixed)
+                    rows.append({"system": name, "model": model, "signal": signal, "group": group})
+                    jobs.append(functools.partial(detect, [sign * values[i] for i in idx],
+                                                  [labels[i] for i in idx], resamples=resamples,
+                                                  seed=_seed(name, model, signal, group)))
+        trained[name] = {p: {sig: DIRECTION.get(sig, 1) * v[i] for sig, v in models.get("trained", {}).items()}
+                         for i, p in enumerate(pairs)}
+    # a test's p-value needs more resamples than an interval
+    tests = comparisons_planned(trained, kind_of, resamples=2 * resamples)
+    jobs += [t.pop("job") for t in tests]
+    # the bootstraps of every row and test (~1,500 of 500-7,000 pairs each on a 14-language track),
+    # across the cores: each is a pure function of its pairs and seed
+    ctx.log(f"bootstrapping {len(rows)} detectors and {len(tests)} paired tests")
+    if bootstrap_workers is None:  # starting processes (~1 s) pays only for many pairs
+        bootstrap_workers = usable_cores() if sum(len(job.args[0]) for job in jobs) >= PARALLEL_PAIRS else 1
+    results = pmap(call, jobs, workers=bootstrap_workers, cost=lambda job: len(job.args[0]))
+    report["rows"] = [{**row, **d.to_dict()} for row, d in zip(rows, results[:len(rows)], strict=True)]
+    report["comparisons"] = _with_holm([{**t, **d.to_dict()} for t, d in zip(tests, results[len(rows):], strict=True)])
     return report
 
 
-def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000,
-                fixed_mass: set[str] = frozenset()) -> list[dict]:
-    """Paired AUC differences of trained students over every pair: each two techniques' total
-    loss; each OT technique's mass and OT cost against the no-OT control's loss. The mass of
-    balanced and partial OT (systems in `fixed_mass`) is left out: it is fixed by construction (1,
-    or partial OT's share), up to the solver's tolerance, so its AUC is chance plus rounding. Holm
-    over the family."""
+def constant(values) -> bool:
+    """Whether `values` are one number up to float rounding (their span below CONSTANT_SPAN, relative)."""
+    lo, hi = min(values), max(values)
+    return hi - lo < CONSTANT_SPAN * max(1.0, abs(lo), abs(hi))
+
+
+def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000) -> list[dict]:
+    """Paired AUC differences of trained students over every pair (`comparisons_planned`), each
+    with its paired-bootstrap interval and p-value; Holm over the family."""
+    tests = comparisons_planned(trained, kind_of, resamples=resamples)
+    return _with_holm([{**t, **job().to_dict()} for t in tests for job in [t.pop("job")]])
+
+
+def _with_holm(rows: list[dict]) -> list[dict]:
+    for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
+        row["p_holm"] = p
+    return rows
+
+
+def comparisons_planned(trained: dict, kind_of: dict, *, resamples: int) -> list[dict]:
+    """The paired tests of a diagnosis, each with its bootstrap to run (`job`): each two techniques'
+    total loss; each OT technique's mass and OT cost against the no-OT control's loss; none of a
+    signal that is `constant` (balanced and partial OT's mass)."""
     import itertools
 
     tests = [((a, "loss"), (b, "loss")) for a, b in itertools.combinations(sorted(trained), 2)]
     if CONTROL in trained:
         tests += [((name, sig), (CONTROL, "loss")) for name in sorted(trained) if name != CONTROL
-                  for sig in OT_SIGNALS if sig in next(iter(trained[name].values()), {})
-                  and not (sig == "mass" and name in fixed_mass)]
+                  for sig in OT_SIGNALS if sig in next(iter(trained[name].values()), {})]
     out = []
     for (a, sa), (b, sb) in tests:
         pairs = [p for p in trained[a] if p in trained[b] and sa in trained[a][p] and sb in trained[b][p]]
         x, y = [trained[a][p][sa] for p in pairs], [trained[b][p][sb] for p in pairs]
-        if len(set(x)) < 2 or len(set(y)) < 2:
+        if constant(x) or constant(y):
             continue
-        d = compare(x, y, [p in kind_of for p in pairs], resamples=resamples, seed=_seed(a, sa, b, sb))
-        out.append({"a": a, "a_signal": sa, "b": b, "b_signal": sb, "pairs": len(pairs), **d.to_dict()})
-    for row, p in zip(out, holm([r["p"] for r in out]), strict=True):
-        row["p_holm"] = p
+        out.append({"a": a, "a_signal": sa, "b": b, "b_signal": sb, "pairs": len(pairs),
+                    "job": functools.partial(compare, x, y, [p in kind_of for p in pairs], resamples=resamples,
+                                             seed=_seed(a, sa, b, sb))})
     return out
 
 
@@ -161,8 +198,10 @@ def record(report: dict, *, root: Path, track) -> str:
         merged = _rounded(report)
         earlier = load_diagnosis(path)
         if earlier and all(earlier.get(k) == merged[k] for k in ("track_version", "bitext_sha256", "applicable")):
-            mine = {r["system"] for r in merged["rows"]} | set(merged.get("skipped", {}))
+            mine = {r["system"] for r in merged["rows"]} | set(merged.get("systems", {})) | set(merged.get("skipped", {}))
             merged["rows"] = [r for r in earlier["rows"] if r["system"] not in mine] + merged["rows"]
+            merged["constant"] = [c for c in earlier.get("constant", []) if c["system"] not in mine] + \
+                merged.get("constant", [])
             merged["systems"] = {**{k: v for k, v in earlier.get("systems", {}).items() if k not in mine},
                                  **merged.get("systems", {})}
             merged["skipped"] = {**{k: v for k, v in earlier.get("skipped", {}).items() if k not in mine},
@@ -171,10 +210,12 @@ def record(report: dict, *, root: Path, track) -> str:
             merged["comparisons"] = [c for c in earlier.get("comparisons", []) if not {c["a"], c["b"]} & mine] + \
                 merged.get("comparisons", [])
             for row, p in zip(merged["comparisons"], holm([c["p"] for c in merged["comparisons"]]), strict=True):
-                row["p_holm"] = _rounded(p)
+                row["p_holm"] = _rounded(p, "p_holm")
         merged["rows"].sort(key=lambda r: (r["system"], r["model"] != "trained", r["signal"], r["group"] != "all",
                                            r["group"]))
         merged["systems"] = dict(sorted(merged.get("systems", {}).items()))
+        merged["constant"] = sorted(merged.get("constant", []), key=lambda c: (c["system"], c["model"] != "trained",
+                                                                              c["signal"]))
         text = json.dumps(merged, indent=1, allow_nan=False) + "\n"
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             return f"unchanged: {path}"
@@ -182,13 +223,15 @@ def record(report: dict, *, root: Path, track) -> str:
     return f"recorded as {path}"
 
 
-def _rounded(value):
+def _rounded(value, key: str = ""):
+    """Floats to DIGITS places; p-values to P_DIGITS, so that no p-value below 0.05 is recorded as
+    0.05 (a bootstrap p of 2 (k + 1) / 2001 can lie within 1e-4 of it)."""
     if isinstance(value, float):
-        return round(value, DIGITS)
+        return round(value, P_DIGITS if key in ("p", "p_holm") else DIGITS)
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {k: _rounded(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rounded(v) for v in value]
+        return [_rounded(v, key) for v in value]
     return value
 
 
@@ -208,3 +251,4 @@ def check_systems(names: list[str]) -> list[str]:
         raise ClirBenchError(f"none of {', '.join(names)} scores training pairs; diagnose the OPTICAL systems "
                              "(optical-*) or the no-OT control (encoder-ft)")
     return chosen
+

@@ -25,6 +25,10 @@ def fmt(row) -> str:
     return f"{row['auc']:.3f} [{row['auc_ci'][0]:.3f}, {row['auc_ci'][1]:.3f}]"
 
 
+def step0(by_model: dict) -> str:
+    return f"{by_model['step 0']['auc']:.3f}" if "step 0" in by_model else "constant"
+
+
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "submissions")
     reports = {}
@@ -46,8 +50,12 @@ def main() -> None:
     print("|---|---|" + "---|" * len(reports))
     for (system, signal), by in sorted(cells.items()):
         print(f"| {system} | {signal} | " + " | ".join(
-            (f"{fmt(by[n]['trained'])} ({by[n]['step 0']['auc']:.3f})" if "trained" in by.get(n, {}) else
+            (f"{fmt(by[n]['trained'])} ({step0(by[n])})" if "trained" in by.get(n, {}) else
              "n/a" if not reports[n]["applicable"] else "–") for n in reports) + " |")
+    constant = sorted({(c["system"], c["model"], c["signal"]) for r in reports.values() for c in r.get("constant", [])})
+    if constant:
+        print("\nconstant by construction, no detector: " + ", ".join(
+            f"{system} {signal}" + ("" if model == "trained" else f" at {model}") for system, model, signal in constant))
     subs, _ = discover(root)
     for name, report in reports.items():
         if not report["applicable"]:

@@ -359,6 +359,8 @@ def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
         return {"track": name, "track_version": track.version, "noise": "", "bitext_sha256": sha or
                 track.bitext_sha256(), "corrupted": 30, "pairs": 100, "applicable": applicable, "skipped": {},
                 "rows": rows if applicable else [], **({} if applicable else {"reason": "not applicable: clean"}),
+                "constant": [{"system": "optical-emd", "model": "trained", "signal": "mass", "value": 1.0},
+                             {"system": "encoder-ft", "model": "step 0", "signal": "anchor", "value": 0.0}],
                 "comparisons": [{"a": "encoder-ft", "a_signal": "loss", "b": "optical-unbalanced", "b_signal": "loss",
                                  "diff": -0.0123, "diff_ci": [-0.02, -0.004], "p": 0.004, "p_holm": 0.008},
                                 {"a": "optical-unbalanced", "a_signal": "mass", "b": "encoder-ft", "b_signal": "loss",
@@ -377,6 +379,9 @@ def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
         chart = noise.split(f'id="family-1-detect-{signal}"')[1].split("</figure>")[0]
         assert chart.count('class="series"') == systems and 'class="zero"' in chart  # chance at 0.5
     assert "0.812 [0.762, 0.862]" in noise and "n/a" in noise
+    # a signal constant by construction is named, never drawn as a detector
+    assert "no detector (listed, not drawn): encoder-ft anchor at step 0 (0.000), optical-emd mass (1.000)." in noise
+    assert 'optical-emd' not in noise.split('id="family-1-detect-mass"')[1].split("</figure>")[0]
     rows = json.loads((tmp_path / "site" / "data" / "family-1-detection.json").read_text())["rows"]
     assert {(r["system"], r["signal"], r["model"], r["rate"]) for r in rows} >= {
         ("encoder-ft", "loss", "trained", 0.3), ("optical-unbalanced", "mass", "step 0", 0.3)}

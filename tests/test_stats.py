@@ -4,7 +4,14 @@ import random
 
 import pytest
 
-from clir_bench.evaluation.stats import bootstrap_ci, holm, paired_t, shares_topics, topic_bootstrap_ci
+from clir_bench.evaluation.stats import (
+    bootstrap_ci,
+    format_p,
+    holm,
+    paired_t,
+    shares_topics,
+    topic_bootstrap_ci,
+)
 
 
 def test_bootstrap_matches_scipy_percentile_interval():
@@ -100,3 +107,9 @@ def test_chance_map_of_the_embedded_track():
     chance = chance_map(from_track(get_track("noise-0.3")))
     assert list(chance) == list(get_track("noise-0.3").languages)
     assert all(0.08 < v < 0.25 for v in chance.values()), chance  # 28-36 documents, 1-3 relevant per query
+
+
+def test_a_p_value_is_never_shown_on_the_wrong_side_of_alpha():
+    assert [format_p(p) for p in (None, 0.0004, 0.0123, 0.3, 0.05)] == ["-", "<0.001", "0.012", "0.300", "0.050"]
+    # a bootstrap p of 2 * 50 / 2001: three decimals would read 0.050, as if not significant
+    assert format_p(2 * 50 / 2001) == "0.04998" and format_p(0.0504) == "0.050"

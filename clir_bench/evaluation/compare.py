@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, field
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.evaluation.judgments import Judgments
 from clir_bench.evaluation.report import Interval, ScoreReport, clean, interval
-from clir_bench.evaluation.stats import bootstrap_ci, holm, paired_t
+from clir_bench.evaluation.stats import ALPHA, bootstrap_ci, holm, paired_t
 
-ALPHA, POWER = 0.05, 0.8
+POWER = 0.8
 TARGETS = (0.01, 0.02, 0.05)
 FLIPS = 10_000
 MAX_UNITS = 100_000

@@ -105,6 +105,23 @@ def _percentiles(values, confidence: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+ALPHA = 0.05
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as a reader wants it: three decimals, "<0.001" below that, and more (up to six)
+    where three would show it on the other side of ALPHA: 0.049975 reads 0.04998, never 0.050."""
+    if p is None:
+        return "-"
+    if p < 0.001:
+        return "<0.001"
+    for digits in (3, 4, 5, 6):
+        text = f"{p:.{digits}f}"
+        if (float(text) < ALPHA) == (p < ALPHA):
+            return text
+    return f"{p:.6g}"
+
+
 def holm(pvalues: Sequence[float | None]) -> list[float | None]:
     """Holm's step-down adjusted p-values (Holm 1979): p_(i) * (m - i + 1), made monotone, capped at 1.
 

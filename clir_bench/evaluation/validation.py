@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import math
 import numbers
-import os
 import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -351,7 +350,9 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
     except OSError as e:
         raise ClirBenchError(f"cannot read run file {path}: {e.strerror}") from None
     if workers is None:
-        workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
+        from clir_bench.core.parallel import usable_cores
+
+        workers = min(usable_cores(), 8)
     try:
         scan = None
         if not gzipped and workers > 1 and size >= PARALLEL_MIN_BYTES:

@@ -27,9 +27,9 @@ from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import sha256_file
 from clir_bench.core.languages import LANGUAGES
 from clir_bench.evaluation.report import FORMAT, ScoreReport
+from clir_bench.evaluation.stats import ALPHA
 from clir_bench.leaderboard.store import Invalid, Submission, discover
 
-ALPHA = 0.05
 SEED = 0
 COMPARE_RESAMPLES = 2000  # bootstrap resamples of a paired difference on the board
 COMPARE_FLIPS = 2000  # sign flips of its randomisation test
@@ -226,8 +226,9 @@ def _diagnosis(root: Path, track) -> dict:
             for r in report["rows"] if r.get("group") == "all" and r.get("auc") is not None]
     tests = [{k: c.get(k) for k in ("a", "a_signal", "b", "b_signal", "diff", "diff_ci", "p", "p_holm")}
              for c in report.get("comparisons", []) if c.get("diff") is not None]
+    constant = [{k: c.get(k) for k in ("system", "model", "signal", "value")} for c in report.get("constant", [])]
     return {"status": "ok", "rows": rows, "pairs": report.get("pairs"), "corrupted": report.get("corrupted"),
-            "comparisons": tests}
+            "comparisons": tests, "constant": constant}
 
 
 def _detection(members: list[dict]) -> dict:
@@ -241,9 +242,14 @@ def _detection(members: list[dict]) -> dict:
                                                                "by_rate": {}})
             s["by_rate"].setdefault(t["noise_rate"], {})[r["model"]] = {"auc": r["auc"], "auc_ci": r["auc_ci"]}
     rows = sorted(series.values(), key=lambda s: (s["system"], s["signal"]))
-    tests = [{"rate": t["noise_rate"], **c, "significant": c["p_holm"] is not None and c["p_holm"] < 0.05}
+    tests = [{"rate": t["noise_rate"], **c, "significant": c["p_holm"] is not None and c["p_holm"] < ALPHA}
              for t in members if t["diagnosis"]["status"] == "ok" for c in t["diagnosis"]["comparisons"]]
-    return {"rows": rows, "comparisons": tests, "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
+    constant: dict[tuple, dict] = {}  # signals constant by construction, once each whatever the rate
+    for t in members:
+        for c in t["diagnosis"].get("constant", []) if t["diagnosis"]["status"] == "ok" else []:
+            constant.setdefault((c["system"], c["model"], c["signal"]), c)
+    return {"rows": rows, "comparisons": tests, "constant": sorted(constant.values(), key=lambda c: (
+                c["system"], c["model"] != "trained", c["signal"])), "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
             "status": {t["name"]: t["diagnosis"] for t in members},
             "measured": sum(t["diagnosis"]["status"] == "ok" for t in members)}
 

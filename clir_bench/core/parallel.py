@@ -1,0 +1,38 @@
+"""A pure function over many inputs in spawned CPU processes: for numpy work in many small
+calls (bootstrap resamples of hundreds of detection rows), which holds the GIL, so threads do
+not help. Spawned, not forked: the caller may hold torch's thread pools, which a fork copies
+in an unusable state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def pmap(fn: Callable, items: Sequence, *, workers: int | None = None, cost: Callable | None = None) -> list:
+    """[fn(x) for x in items], in `workers` processes (default: the usable cores). `fn` must be
+    picklable (a module-level function or a partial of one). `cost(x)` orders the work largest
+    first, so one large item does not finish alone at the end. One worker, or fewer than two
+    items: in this process."""
+    items = list(items)
+    workers = min(workers or usable_cores(), len(items))
+    if workers < 2:
+        return [fn(x) for x in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    order = sorted(range(len(items)), key=lambda i: -cost(items[i])) if cost else list(range(len(items)))
+    out: list = [None] * len(items)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for i, result in zip(order, pool.map(fn, [items[i] for i in order], chunksize=4), strict=True):
+            out[i] = result
+    return out
+
+
+def call(job: Callable):
+    """job(): what `pmap` maps over prepared calls (functools.partial of a module-level function)."""
+    return job()
