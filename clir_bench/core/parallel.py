@@ -1,7 +1,9 @@
-"""A pure function over many inputs in spawned CPU processes: for numpy work in many small
-calls (bootstrap resamples of hundreds of detection rows), which holds the GIL, so threads do
-not help. Spawned, not forked: the caller may hold torch's thread pools, which a fork copies
-in an unusable state."""
+"""A pure function over many inputs in CPU processes: for numpy work in many small calls
+(bootstrap resamples of hundreds of detection rows), which holds the GIL, so threads do not
+help. Forked on Linux: a fork starts in milliseconds and, unlike a spawned process, does not
+re-run the caller's script (a researcher's unguarded script or notebook keeps working); the
+children run numpy and scipy only, never torch, whose thread pools a fork leaves unusable.
+Spawned elsewhere (macOS and Windows do not fork safely)."""
 
 from __future__ import annotations
 
@@ -23,11 +25,14 @@ def pmap(fn: Callable, items: Sequence, *, workers: int | None = None, cost: Cal
     if workers < 2:
         return [fn(x) for x in items]
     import multiprocessing
+    import sys
     from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if sys.platform == "linux" else "spawn"
 
     order = sorted(range(len(items)), key=lambda i: -cost(items[i])) if cost else list(range(len(items)))
     out: list = [None] * len(items)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         for i, result in zip(order, pool.map(fn, [items[i] for i in order], chunksize=4), strict=True):
             out[i] = result
     return out
