@@ -15,6 +15,7 @@ from scipy.stats import kendalltau
 
 from clir_bench.evaluation.judgments import from_track
 from clir_bench.evaluation.scoring import score_run
+from clir_bench.evaluation.stats import ALPHA, format_p
 from clir_bench.leaderboard.store import DIAGNOSIS, discover, load_diagnosis as load
 from clir_bench.tracks.track import get_track
 
@@ -66,11 +67,11 @@ def main() -> None:
         order = sorted(loss, key=lambda s: -loss[s]["auc"])
         print(f"\n{name}: by trained loss AUC: " + ", ".join(f"{s} {fmt(loss[s])}" for s in order))
         for c in report.get("comparisons", []):
-            verdict = (f"{c['a'] if c['diff'] > 0 else c['b']} better" if c["p_holm"] < 0.05 else "no difference")
+            verdict = (f"{c['a'] if c['diff'] > 0 else c['b']} better" if c["p_holm"] < ALPHA else "no difference")
             print(f"  {c['a']} {c['a_signal']} - {c['b']} {c['b_signal']}: {c['diff']:+.4f} "
-                  f"[{c['diff_ci'][0]:+.4f}, {c['diff_ci'][1]:+.4f}], p Holm {c['p_holm']:.3f}: {verdict}")
+                  f"[{c['diff_ci'][0]:+.4f}, {c['diff_ci'][1]:+.4f}], p Holm {format_p(c['p_holm'])}: {verdict}")
         ranking = [c for c in report.get("comparisons", []) if c["a_signal"] == c["b_signal"] == "loss"]
-        clear = [c for c in ranking if c["p_holm"] < 0.05]
+        clear = [c for c in ranking if c["p_holm"] < ALPHA]
         print(f"  techniques' losses: {len(clear)} of {len(ranking)} paired differences significant after Holm"
               + ("" if len(clear) == len(ranking) else ": the detection order is not a ranking the data support")
               + (f"; largest |difference| {max(abs(c['diff']) for c in ranking):.4f} AUC" if ranking else ""))
@@ -80,7 +81,8 @@ def main() -> None:
             judgments = from_track(track)
             low = {s: score_run(runs[s].run, judgments, resamples=200).summary.by_metric["map"].low for s in order}
             retrieval = sorted(order, key=lambda s: -low[s])
-            tau = kendalltau([order.index(s) for s in order], [retrieval.index(s) for s in order])
+            # tau-b on the values: AUCs tied at their recorded precision count as ties, not as an order
+            tau = kendalltau([loss[s]["auc"] for s in order], [low[s] for s in order])
             print("  by retrieval (low mean MAP): " + ", ".join(f"{s} {low[s]:.3f}" for s in retrieval)
                   + f"; Kendall tau {tau.statistic:+.2f} (p {tau.pvalue:.2f}, {len(order)} techniques)")
 
