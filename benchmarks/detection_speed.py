@@ -11,8 +11,9 @@ pairs, 2,000 resamples. Continuous scores (no ties), so every tool must agree on
   1. one signal's 15 rows (all pairs + 14 languages; 200 resamples, as scikit-learn takes ~14 ms
      a resample of 7,172 pairs): scikit-learn per resample, and clir-bench's `detect` (one sort
      per row, every resample from running counts);
-  2. the whole diagnosis (5 systems x 2 models x 5 signals x 15 rows + 16 paired tests, what
-     noise-0.3 computes): clir-bench in one process and on every core (`clir_bench.core.parallel`).
+  2. the whole diagnosis (35 signals of 5 systems x 2 models, each in 15 rows, + 15 paired tests:
+     what noise-0.3 computes): clir-bench in one process and on every core
+     (`clir_bench.core.parallel`).
 
     python benchmarks/detection_speed.py [--resamples 1000] [--resamples-1 200]
 """
@@ -29,6 +30,7 @@ from clir_bench.core.parallel import call, pmap, usable_cores
 from clir_bench.evaluation.detection import average_precision, compare, detect, roc_auc
 
 PAIRS, CORRUPTED, LANGUAGES = 7172, 2161, 14
+SIGNALS, TESTS = 35, 15  # noise-0.3's non-constant signals (trained and step 0) and paired tests
 
 
 def groups(rng) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -83,17 +85,17 @@ def main() -> None:
 
     # 2. a whole diagnosis: every row and paired test
     jobs = []
-    for k in range(5 * 2 * 5):
+    for k in range(SIGNALS):
         s = signal(rng, labels)
         jobs += [functools.partial(detect, s[g], labels[g], resamples=args.resamples, seed=k * 100 + i)
                  for i, g in enumerate(rows)]
     jobs += [functools.partial(compare, signal(rng, labels), signal(rng, labels), labels,
-                               resamples=2 * args.resamples, seed=t) for t in range(16)]
+                               resamples=2 * args.resamples, seed=t) for t in range(TESTS)]
     serial_s, serial = timed(lambda: [job() for job in jobs])
     cores = usable_cores()
     par_s, par = timed(lambda: pmap(call, jobs, workers=cores, cost=lambda job: len(job.args[0])))
     assert [r.to_dict() for r in serial] == [r.to_dict() for r in par], "parallel results differ"
-    print(f"a noise-0.3 diagnosis: {len(jobs) - 16} rows, {args.resamples} resamples, + 16 paired tests")
+    print(f"a noise-0.3 diagnosis: {len(jobs) - TESTS} rows, {args.resamples} resamples, + {TESTS} paired tests")
     print(f"  clir-bench, one process    {serial_s:7.2f} s")
     print(f"  clir-bench, {cores} processes    {par_s:7.2f} s   {serial_s / par_s:5.1f}x   (same numbers)")
     print(f"  scikit-learn per resample  ~{sk_s / cb_s * serial_s / 60:5.0f} min, one process "
