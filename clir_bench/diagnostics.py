@@ -41,7 +41,7 @@ OT_SIGNALS = ("mass", "ot_cost")
 # is the teacher: 0). Its "AUC" would be rounding noise that moves by up to 0.075 between reruns;
 # it is listed as constant instead. Measured spans: < 1e-6 for these, >= 0.06 for every other signal.
 CONSTANT_SPAN = 1e-5
-PARALLEL_PAIRS = 50_000  # pairs over all bootstraps from which they run on every core (noise-0.3: ~720,000)
+PARALLEL_PAIRS = 50_000  # pairs over all bootstraps from which they run on every core (noise-0.3: ~610,000)
 
 
 def diagnosable(names: list[str]) -> list[str]:
@@ -125,8 +125,8 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
     # a test's p-value needs more resamples than an interval
     tests = comparisons_planned(trained, kind_of, resamples=2 * resamples)
     jobs += [t.pop("job") for t in tests]
-    # the bootstraps of every row and test (~1,500 of 500-7,000 pairs each on a 14-language track),
-    # across the cores: each is a pure function of its pairs and seed
+    # the bootstraps of every row and test (noise-0.3: 540 of 500-7,000 pairs each), across the
+    # cores: each is a pure function of its pairs and seed
     ctx.log(f"bootstrapping {len(rows)} detectors and {len(tests)} paired tests")
     if bootstrap_workers is None:  # starting processes (~1 s) pays only for many pairs
         bootstrap_workers = usable_cores() if sum(len(job.args[0]) for job in jobs) >= PARALLEL_PAIRS else 1
