@@ -1,9 +1,10 @@
 """One OPTICAL training step and one dev evaluation's query encoding on the embedded default,
-three ways, in one run: padded as transformers pads a batch (every sequence to the batch's
+four ways, in one run: padded as transformers pads a batch (every sequence to the batch's
 longest); length-sorted chunks of 8 sequences (training) and one batch per language (dev
-queries), as clir-bench did until 2026-11-26; and today's length-sorted chunks of at most 512
-(training, `chunked_states`) / 2048 (encoding, `Encoder.embed`) padded tokens, every
-language's queries in one call.
+queries), as clir-bench did until 2026-11-26; length-sorted chunks of at most 512 (training) /
+2048 (encoding) padded tokens, every language's queries in one call (`pack=False`), as until
+2026-11-27; and today's packed forward (`clir_bench.models.packed`: the token-wise layers on the
+real tokens only, attention on like-length chunks of at most 256 / 512 padded tokens).
 
 Training batches mix CLDR terms (a few tokens) with UDHR paragraphs (up to 128) and dev queries
 run from 5 to 450 tokens: padding to the longest wastes most of the work. Reported: seconds per
@@ -90,8 +91,10 @@ def main() -> None:
     teacher = TeacherCache.build(enc, english)
     trainer = Trainer(enc, [p.text for p in pairs], english, recipe("reference"), teacher=teacher, progress=False)
     steps = {}
-    for way, fn in [("padded", functools.partial(chunked_states, tokens=10**9, size=10**9)),
-                    ("chunks of 8", chunks_of_8), ("token budget", chunked_states)]:
+    for way, fn in [("padded", functools.partial(chunked_states, tokens=10**9, size=10**9, pack=False)),
+                    ("chunks of 8", chunks_of_8),
+                    ("token budget", functools.partial(chunked_states, tokens=512, pack=False)),
+                    ("packed", chunked_states)]:
         optical.chunked_states = fn
         try:
             steps[way] = step_times(trainer, args.steps)
@@ -107,8 +110,10 @@ def main() -> None:
     per_language = [list(pair.queries.values()) for pair in track.data("dev").values()]
     queries = [q for texts in per_language for q in texts]
     ways = {"padded": timed(lambda: padded_embed(enc, queries, enc.model)),
-            "per language": timed(lambda: torch.cat([enc.embed(t, "query", tokens=10**9) for t in per_language])),
-            "token budget": timed(lambda: enc.embed(queries, "query"))}
+            "per language": timed(lambda: torch.cat([enc.embed(t, "query", tokens=10**9, pack=False)
+                                                     for t in per_language])),
+            "token budget": timed(lambda: enc.embed(queries, "query", pack=False)),
+            "packed": timed(lambda: enc.embed(queries, "query"))}
     slow, base = ways["padded"]
     for way, (seconds, emb) in ways.items():
         print(f"dev queries   {way:13s} {seconds:6.2f} s   speed-up {slow / seconds:4.1f}x   "

@@ -5,14 +5,14 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from clir_bench.models import packed  # noqa: E402
-from clir_bench.models.encoder import mean_pool  # noqa: E402
+from clir_bench.models import packed
+from clir_bench.models.encoder import mean_pool
 
 
 def _model(kind: str):
     torch.manual_seed(0)
-    common = dict(vocab_size=99, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-                  max_position_embeddings=64, pad_token_id=1)
+    common = {"vocab_size": 99, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "intermediate_size": 32, "max_position_embeddings": 64, "pad_token_id": 1}
     if kind == "bert":
         model = transformers.BertModel(transformers.BertConfig(**common, type_vocab_size=2), add_pooling_layer=False)
     else:

@@ -146,14 +146,15 @@ class Encoder:
         return self.tokenizer([prefix + t for t in texts], padding=True, truncation=True,
                               max_length=self.max_length, return_tensors="pt").to(self.device)
 
-    def embed(self, texts: list[str], role: str, *, batch_size: int = 64, tokens: int = 2048, model=None):
+    def embed(self, texts: list[str], role: str, *, batch_size: int = 64, tokens: int = 2048, model=None,
+              pack: bool = True):
         """L2-normalised mean-pooled embeddings, (len(texts), d), float32 on the encoder's device.
 
         Texts are sorted by token count and batched up to `batch_size` texts and `tokens` padded
         tokens: a batch of like lengths pads little, and a long paragraph never drags short queries
         to its length. A BERT-family model runs each batch packed (`packed.pooled`: attention alone
-        sees padding, in chunks of like lengths); the embeddings are the padded forward's, up to
-        float rounding."""
+        sees padding, in chunks of like lengths; `pack=False` pads each batch instead); the
+        embeddings are the padded forward's, up to float rounding."""
         import torch
 
         from clir_bench.models import packed
@@ -169,7 +170,7 @@ class Encoder:
             for chunk in _budget_batches([len(ids[i]) for i in order], batch_size, tokens):
                 enc = self.tokenizer.pad({"input_ids": [ids[order[i]] for i in chunk]}, return_tensors="pt")
                 enc = enc.to(self.device)
-                if packed.supports(model) and packed.right_padded(enc["attention_mask"]):
+                if pack and packed.supports(model) and packed.right_padded(enc["attention_mask"]):
                     out.append(packed.pooled(model, enc).float())
                 else:
                     out.append(mean_pool(model(**enc).last_hidden_state.float(), enc["attention_mask"]))
@@ -188,21 +189,21 @@ def _budget_batches(lengths: list[int], size: int, tokens: int):
         start = end
 
 
-def chunked_states(model, tok: dict, *, tokens: int = 256, size: int = 64):
+def chunked_states(model, tok: dict, *, tokens: int = 256, size: int = 64, pack: bool = True):
     """`model(**tok).last_hidden_state` where the attention mask is 1 (what is left where it is 0
     means nothing: callers mask), without the work a padded batch spends on padding. A BERT-family
     model runs packed (`packed.padded_states`: the token-wise layers on the real tokens only,
-    attention on chunks of like lengths of at most `tokens` padded tokens); any other model runs
-    on such chunks, each padded only to its own longest (`_budget_batches`). On the embedded
-    default's training batches (33 % padding after chunking) packing takes a step from 0.84 to
-    0.57 s (benchmarks/train_speed.py). Assumes right padding."""
+    attention on chunks of like lengths of at most `tokens` padded tokens); any other model, or
+    `pack=False`, runs on such chunks, each padded only to its own longest (`_budget_batches`).
+    The embedded default's training batches are 33 % padding even so; packing takes a step from
+    0.95 to 0.67 s (benchmarks/train_speed.py). Assumes right padding."""
     import torch
     import torch.nn.functional as F
 
     from clir_bench.models import packed
 
     mask = tok["attention_mask"]
-    if packed.supports(model) and packed.right_padded(mask):
+    if pack and packed.supports(model) and packed.right_padded(mask):
         return packed.padded_states(model, tok, tokens=tokens, size=size)
     width = mask.shape[1]
     lengths = mask.sum(1)

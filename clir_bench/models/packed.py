@@ -41,7 +41,6 @@ def packed_forward(model, tok: dict, *, tokens: int = 512, size: int = 64):
     sorts the batch by length; row `offsets[j] + t` of the states is token t of sequence
     `order[j]`. Attention runs on chunks of at most `size` sequences and `tokens` padded tokens."""
     import torch
-    import torch.nn.functional as F
 
     from clir_bench.models.encoder import _budget_batches
 
@@ -62,15 +61,16 @@ def packed_forward(model, tok: dict, *, tokens: int = 512, size: int = 64):
     x = states[mask[order].bool()]
     for layer in model.encoder.layer:
         attention = layer.attention
-        mixed = attention.output(_self_attention(attention.self, x, chunks, F), x)
+        mixed = attention.output(_self_attention(attention.self, x, chunks), x)
         x = layer.output(layer.intermediate(mixed), mixed)
     return x, order, sorted_lengths
 
 
-def _self_attention(sa, x, chunks, F):
+def _self_attention(sa, x, chunks):
     """Multi-head self-attention of the packed rows `x`, chunk by chunk (scaled dot product,
     Vaswani et al. 2017), back in packed order."""
     import torch
+    import torch.nn.functional as F
 
     heads, d = sa.num_attention_heads, sa.attention_head_size
     weight = torch.cat([sa.query.weight, sa.key.weight, sa.value.weight])
@@ -89,11 +89,11 @@ def _self_attention(sa, x, chunks, F):
 
 def padded_states(model, tok: dict, *, tokens: int = 512, size: int = 64):
     """`model(**tok).last_hidden_state` where the mask is 1, zeros where it is 0 (right padding)."""
+    import torch
+
     x, order, _ = packed_forward(model, tok, tokens=tokens, size=size)
     mask = tok["attention_mask"]
     batch, width = mask.shape
-    import torch
-
     rows = (order[:, None] * width + torch.arange(width, device=mask.device))[mask[order].bool()]
     return x.new_zeros(batch * width, x.shape[-1]).index_copy(0, rows, x).view(batch, width, -1)
 
