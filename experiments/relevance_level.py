@@ -14,6 +14,7 @@ of the pairs differ significantly (alpha 0.05), and the median ratio |difference
 import argparse
 import itertools
 import statistics
+from dataclasses import replace
 
 import pytrec_eval
 
@@ -27,15 +28,21 @@ from clir_bench.tracks.track import get_track
 SYSTEMS = ("encoder-zs", "encoder-ft", "optical-sinkhorn", "optical-emd", "optical-unbalanced", "optical-partial")
 
 
-def dev_runs(track, ctx):
-    """{system: {qid: {docid: score}}} on every fold's dev queries, and {qid: (lang, topic)}, qrels."""
+def dev_runs(track, ctx, *, extra_docs: dict[str, str] | None = None):
+    """{system: {qid: {docid: score}}} on every fold's dev queries, and {qid: (lang, topic)}, qrels.
+    `extra_docs` join every query's pool (distractors: judged non-relevant by absence)."""
     from clir_baselines.dense import encoder
 
     runs, where, qrels = {s: {} for s in SYSTEMS}, {}, {}
     enc = encoder(ctx)
     docs = ctx.shared(("docs", id(enc)), dict)
+    pools = {}  # id of a fold's pool -> (that pool, kept alive so its id stays unique; it with extra_docs)
     for part in track.fold_tracks():
         dev = part.data("dev")
+        if extra_docs:
+            for pair in dev.values():
+                pools.setdefault(id(pair.docs), (pair.docs, {**pair.docs, **extra_docs}))
+            dev = {lang: replace(pair, docs=pools[id(pair.docs)][1]) for lang, pair in dev.items()}
         for lang, pair in dev.items():
             qrels.update(pair.qrels)
             where.update({q: (lang, f"fold-{part.fold}/{pair.topics[q]}") for q in pair.qrels})
