@@ -26,6 +26,7 @@ from clir_bench.systems import Context, SystemResult
 # one of them (so the same students and reference runs) and saves 9.5 of 59.2 training steps
 # and 0.47 of 2.96 dev evaluations per student.
 RUN_SETTINGS = dict(max_steps=60, eval_every=20, patience=1)
+TRAINED = ("best_step", "steps_run", "best_dev_map")  # what training chose, kept with the student
 
 
 def source(ctx: Context):
@@ -124,11 +125,11 @@ class Distilled:
         enc = encoder(ctx)
         folder, info = self._folder(track, ctx)
         if (folder / DELTA).is_file():
-            info["cached"] = True
+            info.update(_trained(folder), cached=True)
             return _load(enc.model, folder), info
         _, trainer, _ = self._trainer(track, ctx)
         result = trainer.train()
-        trained = {"best_step": result.best_step, "steps_run": result.steps_run, "best_dev_map": result.best_dev_map}
+        trained = {k: getattr(result, k) for k in TRAINED}
         _save(trainer.student, enc.model, folder, record={
             "system": self.name, "track": track.name, "track_version": track.version, "fold": track.fold,
             "seed": trainer.config.seed, **trained,
@@ -214,6 +215,18 @@ def _load_signals(path: Path) -> dict | None:
             model, signal = name.split("/", 1)
             models.setdefault(model, {})[signal] = f.get_tensor(name).tolist()
     return {"pairs": [tuple(p) for p in json.loads(meta["pairs"])], "models": models}
+
+
+def _trained(folder: Path) -> dict:
+    """What early stopping chose for a cached student (its student.json), so a record made from
+    the cache says it too; empty where the record lacks it."""
+    import json
+
+    try:
+        record = json.loads((folder / "student.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: record[k] for k in TRAINED if k in record}
 
 
 def _save(model, base, folder: Path, *, record: dict) -> None:

@@ -72,6 +72,8 @@ def test_students_are_cached_and_runs_are_reproducible(tiny, tiny_track, tmp_pat
                        submissions=None, resamples=200)
     a, b = first["systems"]["optical-unbalanced"], second["systems"]["optical-unbalanced"]
     assert a["info"]["cached"] is False and b["info"]["cached"] is True
+    for key in ("best_step", "steps_run", "best_dev_map"):  # a cached student's record says what training chose
+        assert b["info"][key] == a["info"][key]
     for lang in ("sw", "de"):
         assert a["languages"][lang]["map"] == pytest.approx(b["languages"][lang]["map"], abs=1e-6)
     fresh = run_track(track, systems=["optical-unbalanced"], ctx=_ctx(tiny, tmp_path / "other"), out=tmp_path / "c",
