@@ -19,13 +19,6 @@ from pathlib import Path
 from clir_bench.core.progress import counting
 from clir_bench.systems import Context, SystemResult
 
-# Settings for the reference runs, chosen on the dev split: 60 steps, dev MAP every 20
-# (experiments/optical_dev.py: every variant peaked by step 60). Patience 1 stops at the first
-# evaluation without improvement; replayed on the dev histories of 72 students of the four
-# tracks trained with patience 2 (experiments/patience.py), it chooses the same step for every
-# one of them (so the same students and reference runs) and saves 9.5 of 59.2 training steps
-# and 0.47 of 2.96 dev evaluations per student.
-RUN_SETTINGS = dict(max_steps=60, eval_every=20, patience=1)
 TRAINED = ("best_step", "steps_run", "best_dev_map")  # what training chose, kept with the student
 
 
@@ -77,12 +70,23 @@ class Distilled:
     name = description = ""
     seeded = True  # `run --seeds N` trains N students
 
+    def _config(self, track, ctx: Context):
+        """This system's training settings on `track`: its recipe under `ctx.protocol` (budgets in
+        epochs become steps of this fold's bitext), then any `ctx.train` overrides."""
+        from clir_bench.models.optical import recipe
+        from clir_bench.models.protocol import get_protocol
+
+        bitext, _ = track.noisy_bitext()
+        pairs = sum(len(bitext[lang]) for lang in track.languages)
+        settings = {**get_protocol(ctx.protocol).settings(pairs), **ctx.train}
+        return recipe(self.recipe, solver=self.solver, seed=ctx.seed, **settings)
+
     def _trainer(self, track, ctx: Context):
         """The encoder, and a Trainer on the track's noisy bitext with this system's recipe."""
-        from clir_bench.models.optical import TeacherCache, Trainer, recipe
+        from clir_bench.models.optical import TeacherCache, Trainer
 
         enc = encoder(ctx)
-        config = recipe(self.recipe, solver=self.solver, seed=ctx.seed, **{**RUN_SETTINGS, **ctx.train})
+        config = self._config(track, ctx)
         bitext, _ = track.noisy_bitext()
         pairs = [p for lang in track.languages for p in bitext[lang]]
         english = [p.english for p in pairs]
@@ -97,15 +101,13 @@ class Distilled:
 
     def _folder(self, track, ctx: Context) -> tuple[Path, dict]:
         """Where this system's student for `track` is cached, and its provenance."""
-        from clir_bench.models.optical import recipe
-
         src = source(ctx)
-        config = recipe(self.recipe, solver=self.solver, seed=ctx.seed, **{**RUN_SETTINGS, **ctx.train})
+        config = self._config(track, ctx)
         key = hashlib.sha256(f"{src.model_id}|{src.revision}|{track.name}|{track.version}|"
                              f"{track.bitext_sha256()}|{config.key()}".encode()).hexdigest()[:16]
         folder = (ctx.cache or Path(".")) / "students" / f"{self.name}-{key}"
-        return folder, {**_info(src), "recipe": self.recipe, "solver": self.solver, "config_key": config.key(),
-                        "student": str(folder)}
+        return folder, {**_info(src), "recipe": self.recipe, "solver": self.solver, "protocol": ctx.protocol,
+                        "config_key": config.key(), "student": str(folder)}
 
     def cached(self, track, ctx: Context) -> bool:
         """Whether this system's student for `track` (and `ctx.seed`) is in the cache."""
@@ -132,7 +134,7 @@ class Distilled:
         trained = {k: getattr(result, k) for k in TRAINED}
         _save(trainer.student, enc.model, folder, record={
             "system": self.name, "track": track.name, "track_version": track.version, "fold": track.fold,
-            "seed": trainer.config.seed, **trained,
+            "seed": trainer.config.seed, "protocol": ctx.protocol, **trained,
             # dev MAP per language at every evaluation: what a later study of the protocol (steps, evaluations) reads
             "dev_history": [{"step": h["step"], "dev_map": h["dev_map"]} for h in result.history]})
         info.update(trained, cached=False)

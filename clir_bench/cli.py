@@ -392,19 +392,24 @@ def run(
     workers: Annotated[int, typer.Option(min=1, help="CPU processes that train the students not yet cached, "
                                                      "each on cores/workers threads (1: in turn, in this process).")]
     = 1,
+    protocol: Annotated[str, typer.Option(help="How the reference students train: quick (the CPU demo's budget) "
+                                               "or standard (see `clir-bench protocols`).")] = "quick",
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.models.encoder import cache_dir, check_device
+    from clir_bench.models.protocol import DEFAULT, get_protocol
     from clir_bench.pipeline import parse_systems, run_track
     from clir_bench.systems import Context
     from clir_bench.tracks.track import get_track
 
     t = get_track(track)
     names = parse_systems(systems)
+    get_protocol(protocol)
     device = check_device(device)
-    ctx = Context(device=device, encoder=encoder, mt_model=mt_model, cache=cache_dir(), seed=seed,
+    ctx = Context(device=device, encoder=encoder, mt_model=mt_model, cache=cache_dir(), seed=seed, protocol=protocol,
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg, highlight=False, markup=False))
-    results = run_track(t, systems=names, ctx=ctx, out=out_dir or Path("build") / "run" / t.name,
+    default_out = Path("build") / "run" / (t.name if protocol == DEFAULT else f"{t.name}-{protocol}")
+    results = run_track(t, systems=names, ctx=ctx, out=out_dir or default_out,
                         submissions=submissions if record else None, resamples=resamples,
                         folds=_fold_list(folds), seeds=seeds, diagnose=diagnose,
                         workers=workers)
@@ -662,6 +667,20 @@ def encode(
 
 @app.command()
 @user_errors
+def protocols() -> None:
+    """The training protocols of the reference students: budget, learning rate, schedule, stopping."""
+    from rich.table import Table
+
+    from clir_bench.models.protocol import DEFAULT, PROTOCOLS
+
+    table = Table("protocol", "settings", "what it is for", box=None)
+    for name, p in PROTOCOLS.items():
+        table.add_row(name + (" (default)" if name == DEFAULT else ""), p.summary(), p.description)
+    out.print(table)
+
+
+@app.command()
+@user_errors
 def train(
     track: Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the student, train.json, checkpoints.")],
@@ -671,10 +690,12 @@ def train(
     encoder: Annotated[str, typer.Option(help="Hugging Face id or local folder.")] = "intfloat/multilingual-e5-small",
     device: Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda (under torchrun: one GPU "
                                              "per process).")] = "auto",
-    max_steps: Annotated[int, typer.Option(min=1)] = 160,
+    protocol: Annotated[str, typer.Option(help="Training protocol whose settings are the defaults below "
+                                               "(see `clir-bench protocols`).")] = "quick",
+    max_steps: Annotated[Optional[int], typer.Option(min=1, help="Steps (default: the protocol's).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch, over processes and accumulation.")] = 16,
     grad_accum: Annotated[int, typer.Option(min=1)] = 1,
-    lr: Annotated[float, typer.Option()] = 2e-5,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: the protocol's).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     dev: Annotated[bool, typer.Option(help="Early stopping on the dev split's MAP.")] = True,
     checkpoint_every: Annotated[int, typer.Option(min=0, help="Save a checkpoint every N steps (0: never).")] = 0,
@@ -686,18 +707,24 @@ def train(
     from clir_bench.models.encoder import check_device
     from clir_bench.models.optical import train_on_track
     from clir_bench.models.ot import SOLVERS
+    from clir_bench.models.protocol import get_protocol
     from clir_bench.tracks.track import get_track
 
     if solver not in SOLVERS:
         raise ClirBenchError(f"unknown solver {solver!r}.{did_you_mean(solver, SOLVERS)} Known: {', '.join(SOLVERS)}")
+    chosen = get_protocol(protocol)
     device = check_device(device)
     parts = {part.fold: part for part in get_track(track).fold_tracks()}
     if len(parts) > 1 and fold not in parts:
         raise ClirBenchError(f"--fold {fold}: track {track} has folds {', '.join(map(str, parts))}")
-    result = train_on_track(parts.get(fold) or next(iter(parts.values())), recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
+    part = parts.get(fold) or next(iter(parts.values()))
+    bitext, _ = part.noisy_bitext()
+    settings = {**chosen.settings(sum(len(bitext[lang]) for lang in part.languages)), "batch_size": batch_size,
+                **({"max_steps": max_steps} if max_steps is not None else {}), **({"lr": lr} if lr is not None else {})}
+    result = train_on_track(part, recipe_name=recipe, encoder=encoder, out=out_dir, device=device,
                             use_dev=dev, resume=resume, checkpoint_every=checkpoint_every, solver=solver,
-                            max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr, seed=seed,
-                            progress=sys.stderr.isatty())
+                            grad_accum=grad_accum, seed=seed, progress=sys.stderr.isatty(), protocol=protocol,
+                            **settings)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
         return
     out.print(f"{training_summary(result)}; student in {out_dir / 'student'}", highlight=False)

@@ -101,7 +101,8 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
         if len(reports) > 1:
             results["systems"][name]["seeds"] = seed_spread(reports, [s for s, _, _ in per_seed])
         if submissions is not None:
-            ctx.log(f"[{name}] " + record_reference(root=submissions, track=track, name=name, run=run_path,
+            ctx.log(f"[{name}] " + record_reference(root=submissions, track=track, name=recorded_name(system, ctx),
+                                                    run=run_path,
                                                     description=system.description,
                                                     info={"seconds": seconds, **_scalars(result.info)}))
         s = report.summary
@@ -134,6 +135,16 @@ def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Pat
     if submissions is not None:
         ctx.log("[diagnostics] " + record(report, root=submissions, track=track))
     return summary
+
+
+def recorded_name(system, ctx: Context) -> str:
+    """A reference submission's name: the system's, with the training protocol appended for a trained
+    system under any protocol but the default (two protocols' students are two reference rows)."""
+    from clir_bench.models.protocol import DEFAULT
+
+    if ctx.protocol == DEFAULT or not getattr(system, "seeded", False):
+        return system.name
+    return f"{system.name}-{ctx.protocol}"
 
 
 def select_folds(track, folds: list[int] | None):

@@ -32,7 +32,8 @@ class Context:
     mt_model: str | None = None
     cache: Path | None = None
     seed: int = 0
-    train: dict = field(default_factory=dict)  # overrides of training settings (OpticalConfig fields)
+    protocol: str = "quick"  # how reference students train (clir_bench.models.protocol)
+    train: dict = field(default_factory=dict)  # overrides of the protocol's settings (OpticalConfig fields)
     progress: bool = False
     log: object = print
     _memo: dict = field(default_factory=dict)

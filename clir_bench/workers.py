@@ -67,7 +67,8 @@ def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dic
     _release()  # what a conversion held: the main process idles while the workers train
     workers = min(workers, len(jobs))
     threads = max(1, (os.cpu_count() or 1) // workers)
-    fields = {"device": ctx.device, "encoder": ctx.encoder, "cache": ctx.cache, "train": ctx.train}
+    fields = {"device": ctx.device, "encoder": ctx.encoder, "cache": ctx.cache, "protocol": ctx.protocol,
+              "train": ctx.train}
     scoring = sum(j.task == "signals" for j in jobs)
     ctx.log(f"in {workers} processes of {threads} thread(s): training {len(jobs) - scoring} students"
             + (f", scoring the training pairs of {scoring} (training them first if need be)" if scoring else ""))

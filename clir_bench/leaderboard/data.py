@@ -127,8 +127,14 @@ def _row(sub: Submission, report: ScoreReport) -> dict:
         "low": s.get("low"), "high": s.get("high"), "gap": s.get("gap"), "relative_gap": s.get("relative_gap"),
         "ci": {"mean": list(report.mean_ci), **{k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")}},
         "system": sub.meta.get("system", {}), "vs_top": None, "group": None, "kind": _kind(sub.meta),
-        "run_sha256": report.run.sha256, "warnings": len(report.warnings),
+        "run_sha256": report.run.sha256, "warnings": len(report.warnings), "protocol": _protocol(sub.meta),
     }
+
+
+def _protocol(meta: dict) -> str | None:
+    """The training protocol a reference student followed (`clir_bench.models.protocol`), or None."""
+    value = (meta.get("system") or {}).get("protocol")
+    return value if isinstance(value, str) else None
 
 
 def _kind(meta: dict) -> str:
@@ -150,7 +156,9 @@ def _comparisons(row: dict, rows: list[dict], reports: dict, pair) -> list[dict]
     """This submission against #1, the no-OT control and zero-shot (or, without them, the best reference):
     `clir-bench compare`'s rows, per language and over topics, Holm within each comparison."""
     chosen = []
-    control = next((r for r in rows if _role(r) == "control"), None)
+    # the control trained under this row's protocol (any control for a row without one)
+    control = next((r for r in rows if _role(r) == "control" and r["protocol"] == (row["protocol"] or r["protocol"])),
+                   None)
     zero_shot = next((r for r in rows if _role(r) == "zero-shot"), None)
     reference = next((r for r in rows if r["produced_by"] == "harness" and r is not row), None)
     for label, other in (("#1", rows[0]), ("the no-OT control", control), ("zero-shot", zero_shot),
@@ -196,9 +204,8 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
             "id": f"family-{len(families) + 1}", "collection": key[0], "noise_kind": key[2], "metric": key[3],
             "metric_label": track.primary.label, "languages": members[0]["languages"],
             "tracks": [{"name": t["name"], "rate": t["noise_rate"]} for t in members], "systems": ordered,
-            "headline": [{"track": t["name"], "rate": t["noise_rate"], **t["headline"]} for t in members
-                         if t["headline"]],
-            "finding": _finding([t["headline"] for t in members if t["headline"]]),
+            "headline": [{"track": t["name"], "rate": t["noise_rate"], **h} for t in members for h in t["headlines"]],
+            "finding": _finding([h for t in members for h in t["headlines"]]),
             "detection": _detection(members),
         })
     return families
@@ -304,7 +311,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
                        "noise_rate": track.noise.rate, "metric": track.primary.name,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
                        "best_reference": best, "provenance": prov, "facts": _facts(track, j),
-                       "chance": _chance(track, j), "headline": _headline(rows, pair, rate=track.noise.rate),
+                       "chance": _chance(track, j), "headlines": _headlines(rows, pair, rate=track.noise.rate),
                        "diagnosis": _diagnosis(root, track),
                        "invalid": [b for b in invalid if b["track"] == name]})
         for row in rows:
@@ -394,19 +401,30 @@ def _role(row: dict) -> str | None:
     return "zero-shot" if "encoder" in row["system"] else None
 
 
-def _headline(rows: list[dict], pair, *, rate: float) -> dict | None:
-    """What the track shows now: the best system, and the best OT system against the no-OT control
-    and against zero-shot on the low mean and the gap (topic-level, Holm over those four tests)."""
+def _headlines(rows: list[dict], pair, *, rate: float) -> list[dict]:
+    """One headline per training protocol of the track's trained reference systems: OT and its
+    control are compared only within a protocol (two protocols are two experiments)."""
+    protocols = sorted({r["protocol"] or "" for r in rows if _role(r) in ("control", "ot")}) or [""]
+    return [h for p in protocols if (h := _headline(rows, pair, rate=rate, protocol=p or None))]
+
+
+def _headline(rows: list[dict], pair, *, rate: float, protocol: str | None = None) -> dict | None:
+    """What the track shows now: the best system, and the best OT system of `protocol` against that
+    protocol's no-OT control and against zero-shot on the low mean and the gap (topic-level, Holm
+    over those four tests)."""
     from clir_bench.evaluation.stats import holm
 
     if not rows:
         return None
     best = rows[0]
     out = {"rate": rate, "best": {k: best[k] for k in ("name", "mean", "low", "high", "gap")} | {"ci": best["ci"]},
-           "tied_with_best": sum(1 for r in rows[1:] if r["group"] == "top"), "ot": None}
+           "tied_with_best": sum(1 for r in rows[1:] if r["group"] == "top"), "ot": None, "protocol": protocol}
     by_role: dict[str, list[dict]] = {}
     for row in rows:
-        by_role.setdefault(_role(row) or "", []).append(row)
+        role = _role(row) or ""
+        if role in ("control", "ot") and row["protocol"] != protocol:
+            continue
+        by_role.setdefault(role, []).append(row)
     if not by_role.get("ot"):
         return out
     ot = by_role["ot"][0]  # rows are ranked: the best OT system
@@ -424,10 +442,18 @@ def _headline(rows: list[dict], pair, *, rate: float) -> dict | None:
 
 
 def _finding(headlines: list[dict]) -> str | None:
-    """One sentence on OT against the no-OT control across the family's noise rates, from the tests."""
+    """A sentence per training protocol on OT against the no-OT control across the family's noise
+    rates, from the tests, naming the protocol it speaks for."""
+    protocols = dict.fromkeys(h.get("protocol") for h in headlines)
+    said = [_finding_of([h for h in headlines if h.get("protocol") == p], p) for p in protocols]
+    return " ".join(s for s in said if s) or None
+
+
+def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
     tests = [(h, t) for h in headlines if h.get("ot") for t in h["ot"]["tests"] if t["role"] == "control"]
     if not tests:
         return None
+    under = f"Under the {protocol} training protocol: " if protocol else ""
     rates = len({id(h) for h, _ in tests})
     wins = [(h, t) for h, t in tests if t["significant"]]
     mdds = [t["mdd"] for _, t in tests if t["mdd"] is not None]
@@ -435,11 +461,11 @@ def _finding(headlines: list[dict]) -> str | None:
     if not wins:
         where = ("At the one noise rate with runs of both, the best OT system does not differ" if rates == 1 else
                  f"At none of the {rates} noise rates does the best OT system differ")
-        return (f"{where} measurably from the no-OT "
+        return (f"{under}{where} measurably from the no-OT "
                 f"control on the low-resource mean or the gap (topic-level paired t-tests, Holm){span}. "
-                "OT adds nothing measurable here.")
+                + ("OT adds nothing measurable under this protocol." if protocol else "OT adds nothing measurable here."))
     said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
-    return (f"The best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
+    return (f"{under}The best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
             f"({said}; topic-level paired t-tests, Holm){span}.")
 
 

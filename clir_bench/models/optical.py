@@ -61,7 +61,8 @@ class OpticalConfig:
     mass_weighting: bool = False
     lr: float = 2e-5
     weight_decay: float = 0.01
-    warmup: float = 0.1
+    warmup: float = 0.1  # a fraction of max_steps, or (>= 1) a number of steps
+    schedule: str = "linear"  # after warm-up: linear decay to 0 at max_steps | constant
     batch_size: int = 16  # global, over all processes and accumulation steps
     grad_accum: int = 1
     max_steps: int = 160
@@ -73,10 +74,33 @@ class OpticalConfig:
     seed: int = 0
 
     def key(self) -> str:
-        """A short stable hash of every field: what determines a trained student."""
+        """A short stable hash of every field: what determines a trained student. Fields added after
+        the version-2 reference students enter it only off their default, so those keep their keys."""
         import hashlib
 
-        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        fields = dataclasses.asdict(self)
+        for name, default in _LATER_FIELDS.items():
+            if fields[name] == default:
+                del fields[name]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+
+    def warmup_steps(self) -> int:
+        return max(1, int(self.warmup if self.warmup >= 1 else self.warmup * self.max_steps))
+
+    def lr_factor(self, step: int) -> float:
+        """The learning rate's multiplier at optimizer step `step` (0-based): linear warm-up, then
+        linear decay to 0 at `max_steps` or, with `schedule="constant"`, 1 (a curve whose end
+        the schedule does not shape)."""
+        warm = self.warmup_steps()
+        if step < warm:
+            return (step + 1) / warm
+        if self.schedule == "constant":
+            return 1.0
+        return max(0.0, (self.max_steps - step) / max(1, self.max_steps - warm))
+
+
+_LATER_FIELDS = {"schedule": "linear"}
+SCHEDULES = ("linear", "constant")
 
 
 RECIPES: dict[str, dict] = {
@@ -198,9 +222,11 @@ class Trainer:
                                                  if self.device.type == "cuda" else None)
         params = [p for p in self.student.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-        warm = max(1, int(config.warmup * config.max_steps))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min((s + 1) / warm, max(0.0, (config.max_steps - s) / max(1, config.max_steps - warm))))
+        if config.schedule not in SCHEDULES:
+            from clir_bench.core.errors import ClirBenchError
+
+            raise ClirBenchError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, config.lr_factor)
         self.doc_cache = {} if doc_cache is None else doc_cache  # dev documents by the teacher, shareable
         self.step0 = {} if step0 is None else step0  # dev MAP of the untrained student (the encoder), shareable
 
@@ -306,8 +332,10 @@ class Trainer:
                         doc_cache=self.doc_cache)
         return map_by_language(run, self.dev)
 
-    def train(self, *, resume: bool = False, checkpoint_every: int = 0, until: int | None = None) -> TrainResult:
-        """Train to `max_steps` (or stop early on dev); `until` stops after that step, to resume later."""
+    def train(self, *, resume: bool = False, checkpoint_every: int = 0, until: int | None = None,
+              on_eval=None) -> TrainResult:
+        """Train to `max_steps` (or stop early on dev); `until` stops after that step, to resume later;
+        `on_eval(result)` is called after every dev evaluation (a learning curve kept as it grows)."""
         c = self.config
         start, best_state, result = 0, None, None
         ckpt = self.out_dir / "checkpoint.pt" if self.out_dir else None
@@ -362,6 +390,8 @@ class Trainer:
                     result.history.append({"step": step, "loss": sum(losses) / len(losses), "terms": terms,
                                            "dev_map": maps})
                     losses = []
+                    if on_eval is not None and self.rank == 0:
+                        on_eval(result)
                     if _mean(maps) > result.best_dev_map:
                         result.best_dev_map, result.best_step, bad_evals = _mean(maps), step, 0
                         best_state = {k: v.detach().clone().cpu() for k, v in self.student.state_dict().items()}
@@ -427,7 +457,7 @@ def _progress(enabled: bool, total: int, start: int):
 
 def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: Path, device: str = "cpu",
                    use_dev: bool = True, resume: bool = False, checkpoint_every: int = 0, progress: bool = True,
-                   **overrides) -> TrainResult:
+                   protocol: str | None = None, **overrides) -> TrainResult:
     """Train a student on a track's noisy bitext and save it (rank 0) with its history to `out`."""
     import os
 
@@ -452,7 +482,7 @@ def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: 
         student = Path(out) / "student"
         trainer.student.save_pretrained(student)
         enc.tokenizer.save_pretrained(student)
-        record = {"track": track.name, "track_version": track.version, "recipe": recipe_name,
+        record = {"track": track.name, "track_version": track.version, "recipe": recipe_name, "protocol": protocol,
                   "config": dataclasses.asdict(config), "config_key": config.key(), "encoder": source.model_id,
                   "encoder_revision": source.revision, "noise_corrupted_pairs": len(manifest),
                   "harness": f"clir-bench {__version__}", "torch": torch.__version__,

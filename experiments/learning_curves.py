@@ -1,0 +1,126 @@
+"""Dev learning curves of the reference students: how long, and at what learning rate, must a
+student train before its dev MAP stops moving? (issue 23)
+
+Each curve is one student (a reference system's recipe and solver) on one fold of one track,
+trained with a schedule whose end does not shape the curve (linear warm-up over one epoch, then
+a constant learning rate) and without early stopping, for `--epochs` epochs of the fold's
+bitext, with dev MAP per language every half epoch. Only the dev split is read; no test query.
+
+A curve is written to `experiments/curves/<track>-f<fold>-<system>-lr<lr>-s<seed>.json` after
+every evaluation, and a checkpoint every epoch under the cache, so an interrupted sweep resumes
+where it stopped (`--resume`, the default) and a finished curve is never trained again.
+
+    python experiments/learning_curves.py --plan noise-0.0:encoder-ft:1e-4 noise-0.0:encoder-ft:2e-4 ...
+    python experiments/learning_curves.py --report        # the table of every stored curve
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+CURVES = Path(__file__).parent / "curves"
+SYSTEMS = {"encoder-ft": ("no-ot", "sinkhorn"), "optical-sinkhorn": ("reference", "sinkhorn"),
+           "optical-unbalanced": ("reference", "unbalanced"), "optical-emd": ("reference", "emd"),
+           "optical-partial": ("reference", "partial")}
+
+
+def curve_path(track: str, fold: int, system: str, lr: float, seed: int) -> Path:
+    return CURVES / f"{track}-f{fold}-{system}-lr{lr:g}-s{seed}.json"
+
+
+def summary(maps: dict[str, float], classes: dict[str, str]) -> dict[str, float]:
+    """Mean dev MAP over all languages, the low- and high-resource means and the gap."""
+    low = [v for k, v in maps.items() if classes[k] == "low"]
+    high = [v for k, v in maps.items() if classes[k] == "high"]
+    lo, hi = sum(low) / len(low), sum(high) / len(high)
+    return {"mean": sum(maps.values()) / len(maps), "low": lo, "high": hi, "gap": hi - lo}
+
+
+def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> Path:
+    from clir_bench.models.encoder import cache_dir
+    from clir_bench.models.optical import Trainer, recipe
+    from clir_bench.tracks.track import get_track
+
+    track_name, system, lr = spec.split(":")
+    lr = float(lr)
+    path = curve_path(track_name, fold, system, lr, seed)
+    if path.is_file() and json.loads(path.read_text())["finished"]:
+        print(f"{path.name}: finished, skipped", flush=True)
+        return path
+    track = {t.fold: t for t in get_track(track_name).fold_tracks()}[fold]
+    bitext, _ = track.noisy_bitext()
+    pairs = [p for lang in track.languages for p in bitext[lang]]
+    recipe_name, solver = SYSTEMS[system]
+    per_epoch = max(1, len(pairs) // 16)
+    half = max(1, per_epoch // 2)
+    steps = int(round(epochs * per_epoch / half)) * half
+    config = recipe(recipe_name, solver=solver, seed=seed, lr=lr, max_steps=steps, eval_every=half,
+                    patience=10**9, warmup=per_epoch, schedule="constant")
+    out_dir = cache_dir() / "curves" / path.stem
+    trainer = Trainer(encoder, [p.text for p in pairs], [p.english for p in pairs], config, dev=track.data("dev"),
+                      out_dir=out_dir, progress=False, english_queries=track.collection.english_queries,
+                      log=lambda *a: print(*a, flush=True))
+    classes = dict(track.languages)
+    started = time.perf_counter()
+
+    def write(result, finished: bool = False) -> None:
+        record = {"track": track_name, "fold": fold, "system": system, "recipe": recipe_name, "solver": solver,
+                  "seed": seed, "lr": lr, "pairs": len(pairs), "steps_per_epoch": per_epoch,
+                  "config": dataclasses.asdict(config), "config_key": config.key(), "finished": finished,
+                  "history": [{"step": h["step"], "epoch": round(h["step"] / per_epoch, 3),
+                               "loss": h.get("loss"), **summary(h["dev_map"], classes),
+                               "dev_map": h["dev_map"]} for h in result.history]}
+        CURVES.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+        tmp.replace(path)
+        last = record["history"][-1]
+        print(f"{path.stem} step {last['step']}/{steps} mean {last['mean']:.4f} low {last['low']:.4f} "
+              f"high {last['high']:.4f} gap {last['gap']:.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    result = trainer.train(resume=True, checkpoint_every=per_epoch, on_eval=write)
+    write(result, finished=True)
+    (out_dir / "checkpoint.pt").unlink(missing_ok=True)
+    return path
+
+
+def report() -> None:
+    """Every stored curve: mean / low / gap per evaluation, the best evaluation and the plateau
+    test (does the last 20 % of the steps up to the best improve dev MAP by < 0.002?)."""
+    for path in sorted(CURVES.glob("*.json")):
+        r = json.loads(path.read_text())
+        hist = r["history"]
+        best = max(hist[1:] or hist, key=lambda h: h["mean"])
+        print(f"\n{path.stem} ({'finished' if r['finished'] else 'running'}; {r['pairs']} pairs, "
+              f"{r['steps_per_epoch']} steps an epoch)")
+        print("epoch  " + " ".join(f"{h['epoch']:>5.1f}" for h in hist))
+        for key in ("mean", "low", "high", "gap"):
+            print(f"{key:<6} " + " ".join(f"{h[key]:.3f}" for h in hist))
+        print(f"best: epoch {best['epoch']} (step {best['step']}) mean {best['mean']:.4f} low {best['low']:.4f} "
+              f"gap {best['gap']:.4f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--plan", nargs="*", default=[], help="TRACK:SYSTEM:LR, trained in this order")
+    ap.add_argument("--fold", type=int, default=0)
+    ap.add_argument("--epochs", type=float, default=10)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+    if args.report:
+        report()
+        return
+    from clir_bench.models.encoder import E5_SMALL, Encoder, resolve
+
+    encoder = Encoder(resolve(E5_SMALL))
+    for spec in args.plan:
+        train_curve(spec, fold=args.fold, epochs=args.epochs, seed=args.seed, encoder=encoder)
+
+
+if __name__ == "__main__":
+    main()
