@@ -27,7 +27,7 @@ import numpy as np
 from timing import timed
 
 from clir_bench.core.parallel import call, pmap, usable_cores
-from clir_bench.evaluation.detection import average_precision, compare, detect, roc_auc
+from clir_bench.evaluation.noise_detection import average_precision, compare_detectors, detect, roc_auc
 
 PAIRS, CORRUPTED, LANGUAGES = 7172, 2161, 14
 SIGNALS, TESTS = 35, 15  # noise-0.3's non-constant signals (trained and step 0) and paired tests
@@ -73,7 +73,7 @@ def main() -> None:
     n = args.resamples_1
     sk_s, sk = timed(lambda: [sklearn_row(scores[g], labels[g], n, i) for i, g in enumerate(rows)])
     cb_s, cb = timed(lambda: [detect(scores[g], labels[g], resamples=n, seed=i) for i, g in enumerate(rows)])
-    for (auc, ap_, auc_ci, _), d, g in zip(sk, cb, rows, strict=True):
+    for (auc, ap_, _auc_ci, _), d, g in zip(sk, cb, rows, strict=True):
         assert abs(auc - d.auc) < 1e-12 and abs(ap_ - d.ap) < 1e-12, "the tools disagree"
         assert abs(auc - roc_auc(scores[g], labels[g])) < 1e-12
         assert abs(ap_ - average_precision(scores[g], labels[g])) < 1e-12
@@ -89,7 +89,7 @@ def main() -> None:
         s = signal(rng, labels)
         jobs += [functools.partial(detect, s[g], labels[g], resamples=args.resamples, seed=k * 100 + i)
                  for i, g in enumerate(rows)]
-    jobs += [functools.partial(compare, signal(rng, labels), signal(rng, labels), labels,
+    jobs += [functools.partial(compare_detectors, signal(rng, labels), signal(rng, labels), labels,
                                resamples=2 * args.resamples, seed=t) for t in range(TESTS)]
     serial_s, serial = timed(lambda: [job() for job in jobs])
     cores = usable_cores()

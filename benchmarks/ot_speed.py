@@ -33,8 +33,10 @@ def states(kind: str, b: int, n: int, m: int, d: int, device, seed=0):
         shared = torch.randn(d, generator=g)
         topics = torch.randn(b, 4, d, generator=g)
         pick_t, pick_s = torch.randint(0, 4, (b, n), generator=g), torch.randint(0, 4, (b, m), generator=g)
-        T = 0.8 * shared + topics.gather(1, pick_t[..., None].expand(-1, -1, d)) + 0.9 * torch.randn(b, n, d, generator=g)
-        S = 0.8 * shared + topics.gather(1, pick_s[..., None].expand(-1, -1, d)) + 0.9 * torch.randn(b, m, d, generator=g)
+        T = (0.8 * shared + topics.gather(1, pick_t[..., None].expand(-1, -1, d))
+             + 0.9 * torch.randn(b, n, d, generator=g))
+        S = (0.8 * shared + topics.gather(1, pick_s[..., None].expand(-1, -1, d))
+             + 0.9 * torch.randn(b, m, d, generator=g))
     return T.to(device).requires_grad_(), S.to(device).requires_grad_()
 
 
@@ -107,13 +109,13 @@ def main() -> None:
             C = cosine_cost(T, S)
         print(f"{kind:10s} costs: mean {C.mean():.3f}, s.d. {C.std():.3f}")
         for method in ("sinkhorn", "unbalanced", "partial", "emd"):
-            t_ours, v_ours = timed(lambda: ours(method, T, S, args.n_iter))
-            t_pot, v_pot = timed(lambda: pot_loop(method, T, S, args.n_iter), repeat=3)
+            t_ours, v_ours = timed(lambda m=method, T=T, S=S: ours(m, T, S, args.n_iter))
+            t_pot, v_pot = timed(lambda m=method, T=T, S=S: pot_loop(m, T, S, args.n_iter), repeat=3)
             diff = ((v_ours - v_pot).abs() / v_pot.abs()).max().item()
             print(f"{kind:10s} {method:11s} {t_ours * 1e3:13.1f} {t_pot * 1e3:12.1f} {t_pot / t_ours:7.1f}x "
                   f"{diff:12.1e}", flush=True)
-        t_batch, v_batch = timed(lambda: pot_batch(T, S, args.n_iter))
-        t_ours, v_ours = timed(lambda: ours("sinkhorn", T, S, args.n_iter))
+        t_batch, v_batch = timed(lambda T=T, S=S: pot_batch(T, S, args.n_iter))
+        t_ours, v_ours = timed(lambda T=T, S=S: ours("sinkhorn", T, S, args.n_iter))
         diff = ((v_ours - v_batch).abs() / v_batch.abs()).max().item()
         print(f"{kind:10s} {'sinkhorn':11s} {t_ours * 1e3:13.1f} {t_batch * 1e3:12.1f} {t_batch / t_ours:7.1f}x "
               f"{diff:12.1e}  (against POT ot.batch.solve_batch log_sinkhorn, no masks)")

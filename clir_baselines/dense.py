@@ -91,7 +91,8 @@ class Distilled:
         pairs = [p for lang in track.languages for p in bitext[lang]]
         english = [p.english for p in pairs]
         teacher = ctx.shared(("teacher", enc.source.revision, track.bitext_sha256()),
-                             lambda: TeacherCache.build(enc, english, memo=ctx.shared(("teacher states", id(enc)), dict)))
+                             lambda: TeacherCache.build(enc, english,
+                                                              memo=ctx.shared(("teacher states", id(enc)), dict)))
         dev = track.data("dev") if track.collection.has_split("dev") else None  # none: fixed steps
         trainer = Trainer(enc, [p.text for p in pairs], english, config, dev=dev, teacher=teacher,
                           doc_cache=ctx.shared(("docs", id(enc)), dict), progress=ctx.progress,

@@ -34,7 +34,7 @@ def judgments(*, run: Run | Path | str | None = None, track: Track | str | Path 
               ) -> tuple[Judgments, str | None]:
     """What to score against: a track, a qrels file or mapping, or else the built-in track whose
     queries the run holds. Returns the judgments and, when the track was recognised, a note saying so."""
-    from clir_bench.tracks.detect import detect_track, sample_qids
+    from clir_bench.tracks.recognise import detect_track, sample_qids
 
     if track is not None and qrels is not None:
         raise ClirBenchError("pass a track or qrels, not both")

@@ -11,7 +11,7 @@ test, scored on that fold and never recorded. `seeds=N` trains N seeds of every 
 (`seeded = True`: the distilled students); the first seed's run is the one written and
 recorded, and the report gives the primary metric's low/high/gap per seed, their mean and SD.
 `diagnose=True` then reads each trained system's signals on its training pairs against the
-noise manifest (`clir_bench.diagnostics`): OUT/diagnostics.json, recorded beside the runs as
+noise manifest (`clir_bench.noise_diagnosis`): OUT/diagnostics.json, recorded beside the runs as
 SUBMISSIONS/TRACK/diagnostics.json.
 """
 
@@ -29,6 +29,7 @@ from clir_bench.evaluation.judgments import from_track
 from clir_bench.evaluation.scoring import score_run
 from clir_bench.leaderboard.store import record_reference
 from clir_bench.systems import Context, SystemResult, default_systems, get_system, registry, write_run
+from clir_bench.tracks.track import select_folds
 
 
 def parse_systems(spec: str | None) -> list[str]:
@@ -119,7 +120,7 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
 def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Path | None,
               folds: list[int] | None, workers: int = 1) -> dict:
     """The noise diagnosis of the systems that ran and score their training pairs; in words if none."""
-    from clir_bench.diagnostics import best_separators, diagnosable, diagnose_track, record
+    from clir_bench.noise_diagnosis import best_separators, diagnosable, diagnose_track, record_diagnosis
 
     names = diagnosable([n for n, r in results["systems"].items() if r["status"] == "ok"])
     if not names:
@@ -129,11 +130,12 @@ def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Pat
     summary = {"status": "ok", "file": "diagnostics.json", "applicable": report["applicable"],
                **({"smoke": report["smoke"]} if "smoke" in report else {})}
     if report["applicable"]:
-        summary["best"] = [{k: row[k] for k in ("system", "signal", "auc", "auc_ci")} for row in best_separators(report)]
+        summary["best"] = [{k: row[k] for k in ("system", "signal", "auc", "auc_ci")}
+                           for row in best_separators(report)]
     else:
         summary["reason"] = report["reason"]
     if submissions is not None:
-        ctx.log("[diagnostics] " + record(report, root=submissions, track=track))
+        ctx.log("[diagnostics] " + record_diagnosis(report, root=submissions, track=track))
     return summary
 
 
@@ -145,21 +147,6 @@ def recorded_name(system, ctx: Context) -> str:
     if ctx.protocol == DEFAULT or not getattr(system, "seeded", False):
         return system.name
     return f"{system.name}-{ctx.protocol}"
-
-
-def select_folds(track, folds: list[int] | None):
-    """(the fold tracks to run, the track to score on, the smoke-test label or None)."""
-    parts = track.fold_tracks()
-    if folds is None or [p.fold for p in parts] == sorted(folds) or not track.cross_validated:
-        if folds is not None and not track.cross_validated and folds != [parts[0].collection.folds[0]]:
-            raise ClirBenchError(f"track {track.name} is not cross-validated; leave --folds out")
-        return parts, track, None
-    if len(folds) != 1 or folds[0] not in [p.fold for p in parts]:
-        raise ClirBenchError(f"--folds {','.join(map(str, folds))}: expected one fold of "
-                             f"{', '.join(str(p.fold) for p in parts)} (a smoke test) or all of them")
-    part = next(p for p in parts if p.fold == folds[0])
-    return [part], part, (f"fold {part.fold} only (smoke test): scored on that fold's {part.name} queries, "
-                          f"not track {track.name}'s cross-validation, and never recorded as a submission")
 
 
 def _run_folds(system, parts, ctx: Context) -> SystemResult:

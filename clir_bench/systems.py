@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.registry import Registry
+from clir_bench.models import DEFAULT_ENCODER
 
 GROUP = "clir_bench.systems"
 REFERENCE_PACKAGE = "clir_baselines"  # whose systems `clir-bench run` runs by default
@@ -28,7 +29,7 @@ class Context:
     (a loaded encoder, the teacher's token states): `shared(key, make)`."""
 
     device: str = "cpu"
-    encoder: str = "intfloat/multilingual-e5-small"
+    encoder: str = DEFAULT_ENCODER
     mt_model: str | None = None
     cache: Path | None = None
     seed: int = 0

@@ -45,7 +45,7 @@ def main() -> None:
         track = get_track(track_name)
         judgments = from_track(track)
         per_lang = {}
-        for q, lang in judgments.lang_of.items():
+        for lang in judgments.lang_of.values():
             per_lang[lang] = per_lang.get(lang, 0) + 1
         ranked = {}
         with open_text(run_file(Path(root), A)) as f:

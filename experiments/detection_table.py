@@ -16,7 +16,8 @@ from scipy.stats import kendalltau
 from clir_bench.evaluation.judgments import from_track
 from clir_bench.evaluation.scoring import score_run
 from clir_bench.evaluation.stats import ALPHA, format_p
-from clir_bench.leaderboard.store import DIAGNOSIS, discover, load_diagnosis as load
+from clir_bench.leaderboard.store import DIAGNOSIS, discover
+from clir_bench.leaderboard.store import load_diagnosis as load
 from clir_bench.tracks.track import get_track
 
 TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
@@ -56,7 +57,8 @@ def main() -> None:
     constant = sorted({(c["system"], c["model"], c["signal"]) for r in reports.values() for c in r.get("constant", [])})
     if constant:
         print("\nconstant by construction, no detector: " + ", ".join(
-            f"{system} {signal}" + ("" if model == "trained" else f" at {model}") for system, model, signal in constant))
+            f"{system} {signal}" + ("" if model == "trained" else f" at {model}")
+            for system, model, signal in constant))
     subs, _ = discover(root)
     for name, report in reports.items():
         if not report["applicable"]:

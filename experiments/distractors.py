@@ -26,9 +26,9 @@ from pathlib import Path
 import pytrec_eval
 from relevance_level import SYSTEMS, dev_runs
 
+from clir_bench.core.cache import cache_dir
 from clir_bench.evaluation.compare import mdd
 from clir_bench.evaluation.stats import ALPHA, paired_t
-from clir_bench.models.encoder import cache_dir
 from clir_bench.systems import Context
 from clir_bench.tracks.track import get_track
 

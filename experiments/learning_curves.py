@@ -41,7 +41,7 @@ def summary(maps: dict[str, float], classes: dict[str, str]) -> dict[str, float]
 
 
 def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> Path:
-    from clir_bench.models.encoder import cache_dir
+    from clir_bench.core.cache import cache_dir
     from clir_bench.models.optical import Trainer, recipe
     from clir_bench.tracks.track import get_track
 

@@ -28,4 +28,5 @@ for system in systems:
         s = row["summary"]
         gap = s["ci"]["gap"]
         print(f"| {system} | {track} | " + " | ".join(f"{row['languages'][lang]['map']:.3f}" for lang in langs)
-              + f" | {s['map']['low']:.3f} | {s['map']['high']:.3f} | {s['map']['gap']:+.3f} [{gap[0]:+.2f}, {gap[1]:+.2f}] |")
+              + f" | {s['map']['low']:.3f} | {s['map']['high']:.3f} | {s['map']['gap']:+.3f}"
+              + f" [{gap[0]:+.2f}, {gap[1]:+.2f}] |")

@@ -21,7 +21,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from clir_bench.models.encoder import cache_dir
+from clir_bench.core.cache import cache_dir
 
 
 def replay(history: list[dict], patience: int, *, select_untrained: bool = False) -> tuple[int, int]:

@@ -18,9 +18,9 @@ from dataclasses import replace
 
 import pytrec_eval
 
+from clir_bench.core.cache import cache_dir
 from clir_bench.evaluation.compare import mdd
 from clir_bench.evaluation.stats import paired_t
-from clir_bench.models.encoder import cache_dir
 from clir_bench.models.retrieval import dense_run
 from clir_bench.systems import Context, get_system
 from clir_bench.tracks.track import get_track

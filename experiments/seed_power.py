@@ -52,7 +52,8 @@ def main() -> None:
     ap.add_argument("--b", default="encoder-ft")
     args = ap.parse_args()
     judgments = from_track(get_track(args.track))
-    seeds = sorted({0, *(int(p.name.split(".seed-")[1].split(".")[0]) for p in args.folder.glob(f"{args.a}.seed-*.trec"))})
+    seeds = sorted({0, *(int(p.name.split(".seed-")[1].split(".")[0])
+                         for p in args.folder.glob(f"{args.a}.seed-*.trec"))})
     if len(seeds) < 2:
         raise SystemExit(f"{args.folder}: need runs of at least 2 seeds (clir-bench run --seeds N)")
 
@@ -70,7 +71,8 @@ def main() -> None:
         for s in seeds:
             sd = statistics.stdev(diffs[s])
             p = paired_t([a[s][t][row] for t in topics], [b[s][t][row] for t in topics])["p"]
-            print(f"| {row} | {s} | {statistics.fmean(diffs[s]):+.4f} | {sd:.4f} | {mdd(sd, len(topics)):.4f} | {p:.3f} |")
+            print(f"| {row} | {s} | {statistics.fmean(diffs[s]):+.4f} | {sd:.4f} | {mdd(sd, len(topics)):.4f} "
+                  f"| {p:.3f} |")
         mean_d = [statistics.fmean(diffs[s][i] for s in seeds) for i in range(len(topics))]
         sd = statistics.stdev(mean_d)
         p = paired_t(mean_d, [0.0] * len(topics))["p"]

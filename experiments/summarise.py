@@ -33,4 +33,5 @@ for track in dict.fromkeys(r["track"] for r in results):
     for r in rows:
         if "dev_vs_zero_shot" in r:
             z, n = r["dev_vs_zero_shot"], r.get("dev_vs_no_ot", {})
-            print(f"| {r['variant']} | {diff(z['low'])} | {diff(z['high'])} | {diff(n.get('low'))} | {diff(n.get('high'))} |")
+            print(f"| {r['variant']} | {diff(z['low'])} | {diff(z['high'])} | {diff(n.get('low'))} "
+                  f"| {diff(n.get('high'))} |")

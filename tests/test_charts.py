@@ -26,7 +26,7 @@ def test_zero_line_inside_a_range_that_crosses_zero():
 def test_nice_ticks_cover_the_range_with_round_steps(lo, hi):
     ticks = charts.nice_ticks(lo, hi)
     assert ticks[0] <= lo + 1e-12 and ticks[-1] >= hi - 1e-12
-    steps = {round(b - a, 12) for a, b in zip(ticks, ticks[1:])}
+    steps = {round(b - a, 12) for a, b in zip(ticks, ticks[1:], strict=False)}
     assert len(steps) == 1
 
 

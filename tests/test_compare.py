@@ -37,7 +37,7 @@ def test_randomisation_p_matches_exact_enumeration():
     rng = random.Random(4)
     d = [rng.gauss(0.03, 0.05) for _ in range(8)]
     observed = abs(sum(d) / len(d))
-    exact = sum(abs(sum(s * x for s, x in zip(signs, d)) / len(d)) >= observed - 1e-12
+    exact = sum(abs(sum(s * x for s, x in zip(signs, d, strict=True)) / len(d)) >= observed - 1e-12
                 for signs in itertools.product((-1, 1), repeat=len(d))) / 2 ** len(d)
     assert randomisation_p(d, flips=40_000, seed=1) == pytest.approx(exact, abs=0.01)
 

@@ -70,10 +70,10 @@ def test_local_folder_and_offline_errors(tmp_path):
 
 
 def test_budget_batches_cover_every_text_once_within_their_limits():
-    from clir_bench.models.encoder import _budget_batches
+    from clir_bench.models.packed import budget_batches
 
     lengths = sorted([3, 3, 4, 7, 9, 30, 31, 60, 200, 500, 510])
-    chunks = list(_budget_batches(lengths, 4, 64))
+    chunks = list(budget_batches(lengths, 4, 64))
     assert [i for c in chunks for i in c] == list(range(len(lengths)))
     assert all(len(c) <= 4 for c in chunks)
     # within the budget when padded to the chunk's longest, except a single text longer than it

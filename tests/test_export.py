@@ -20,10 +20,12 @@ def test_export_writes_every_file_with_checksums(cli, tmp_path):
     for part in track.fold_tracks():
         fold = out / f"fold-{part.fold}"
         for lang in track.languages:
-            assert (fold / "queries" / "test" / f"{lang}.tsv").is_file() and (fold / "queries" / "dev" / f"{lang}.tsv").is_file()
+            for split in ("test", "dev"):
+                assert (fold / "queries" / split / f"{lang}.tsv").is_file()
             assert (fold / "bitext" / f"{lang}.tsv").is_file()
         docs = (fold / "documents" / "test.tsv").read_text()
-        assert docs.count("\n") == 1 + len(part.data("test")["sw"].docs) and docs == (fold / "documents" / "dev.tsv").read_text()
+        assert docs.count("\n") == 1 + len(part.data("test")["sw"].docs)
+        assert docs == (fold / "documents" / "dev.tsv").read_text()
         assert (fold / "qrels" / "test.txt").is_file() and (fold / "qrels" / "dev.txt").is_file()
         noise = (fold / "noise-manifest.tsv").read_text().splitlines()
         assert len(noise) - 1 == len(part.noisy_bitext()[1])

@@ -345,7 +345,7 @@ def test_site_reads_with_javascript_off_and_runs_no_injected_script(browser, tmp
 
 
 def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
-    from clir_bench.diagnostics import record
+    from clir_bench.noise_diagnosis import record_diagnosis
 
     root = tmp_path / "submissions"
     make_store(root, systems=2, tracks=("noise-0.0", "noise-0.3", "noise-0.5"))
@@ -366,9 +366,9 @@ def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
                                 {"a": "optical-unbalanced", "a_signal": "mass", "b": "encoder-ft", "b_signal": "loss",
                                  "diff": 0.002, "diff_ci": [-0.003, 0.007], "p": 0.4, "p_holm": 0.4}]}
 
-    record(report("noise-0.0", applicable=False), root=root, track=get_track("noise-0.0"))
-    record(report("noise-0.3", auc=0.8123), root=root, track=get_track("noise-0.3"))
-    record(report("noise-0.5", sha="another bitext"), root=root, track=get_track("noise-0.5"))
+    record_diagnosis(report("noise-0.0", applicable=False), root=root, track=get_track("noise-0.0"))
+    record_diagnosis(report("noise-0.3", auc=0.8123), root=root, track=get_track("noise-0.3"))
+    record_diagnosis(report("noise-0.5", sha="another bitext"), root=root, track=get_track("noise-0.5"))
     output = _build(cli, root, tmp_path / "site")
     assert "0 invalid" in output  # a diagnosis is not a submission
     noise = (tmp_path / "site" / "noise.html").read_text()

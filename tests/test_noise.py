@@ -16,7 +16,7 @@ CLEAN = get_track("noise-0.0").fold_tracks()[0].clean_bitext()
 def test_exactly_round_rate_n_pairs_are_corrupted_per_language(kind, rate):
     noisy, manifest = corrupt(CLEAN, kind=kind, rate=rate, seed=11)
     for lang, pairs in CLEAN.items():
-        changed = {p.id for p, n in zip(pairs, noisy[lang]) if p.english != n.english}
+        changed = {p.id for p, n in zip(pairs, noisy[lang], strict=True) if p.english != n.english}
         assert len(changed) == n_corrupted(rate, len(pairs))
         assert changed == {c.id for c in manifest if c.lang == lang}
         assert [p.text for p in pairs] == [p.text for p in noisy[lang]]  # only the English side changes

@@ -38,7 +38,7 @@ def _reference(method, a, b, M):
 def test_solvers_match_pot_per_problem(method, dtype, rtol):
     C, ma, mb = _problems(dtype)
     res = solve(C, ma, mb, method=method, reg=0.05, reg_m=1.0, mass=0.7, n_iter=3000)
-    for i, (n, m) in enumerate(zip(LENGTHS_A, LENGTHS_B)):
+    for i, (n, m) in enumerate(zip(LENGTHS_A, LENGTHS_B, strict=True)):
         M = C[i, :n, :m].double().numpy()
         ref = float(_reference(method, np.full(n, 1 / n), np.full(m, 1 / m), M))
         assert float(res.cost[i]) == pytest.approx(ref, rel=rtol), (i, n, m)
@@ -96,7 +96,7 @@ def test_log_domain_path_for_small_regularisation(method):
     """reg 0.01 puts exp(-C/reg) out of the kernel path's range: the log-domain updates take over."""
     C, ma, mb = _problems(torch.float64, seed=3)
     res = solve(C, ma, mb, method=method, reg=0.01, reg_m=1.0, n_iter=5000)
-    for i, (n, m) in enumerate(zip(LENGTHS_A, LENGTHS_B)):
+    for i, (n, m) in enumerate(zip(LENGTHS_A, LENGTHS_B, strict=True)):
         M = C[i, :n, :m].numpy()
         a, b = np.full(n, 1 / n), np.full(m, 1 / m)
         ref = (ot.sinkhorn2(a, b, M, 0.01, method="sinkhorn_log", stopThr=1e-13, numItermax=20000)

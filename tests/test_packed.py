@@ -5,8 +5,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from clir_bench.models import packed
-from clir_bench.models.encoder import mean_pool
+from clir_bench.models import packed  # noqa: E402  (after the skips: torch may be absent)
+from clir_bench.models.encoder import mean_pool  # noqa: E402
 
 
 def _model(kind: str):

@@ -80,9 +80,11 @@ def test_ir_datasets_track_end_to_end_through_run_and_score(cli, tmp_path, tiny)
         folder = tmp_path / lang
         folder.mkdir()
         units = udhr.units_of("test", 0)
-        (folder / "docs.tsv").write_text("".join(f"d{u}-{p}\t{t}\n" for u in units for p, t in enumerate(english[u], 1)))
+        (folder / "docs.tsv").write_text("".join(f"d{u}-{p}\t{t}\n" for u in units
+                                                 for p, t in enumerate(english[u], 1)))
         (folder / "queries.tsv").write_text("".join(f"{u}\t{' '.join(udhr.paragraphs(lang)[u])}\n" for u in units))
-        (folder / "qrels").write_text("".join(f"{u} 0 d{u}-{p} 1\n" for u in units for p in range(1, len(english[u]) + 1)))
+        (folder / "qrels").write_text("".join(f"{u} 0 d{u}-{p} 1\n" for u in units
+                                              for p in range(1, len(english[u]) + 1)))
         name = f"clir-bench-e2e/{lang}"
         if name not in ir_datasets.registry:
             ir_datasets.registry.register(name, Dataset(

@@ -80,8 +80,9 @@ def test_random_tie_free_run_matches_an_independent_computation(tmp_path):
         judged[docs[0]] = 1
         qrels[qid] = judged
         scores = rng.sample(range(10**6), len(docs))  # distinct: no ties
-        ranked = [d for _, d in sorted(zip(scores, docs), reverse=True)]
-        rows += [(qid, d, r, s / 1000) for r, (s, d) in enumerate(sorted(zip(scores, docs), reverse=True), 1)]
+        ranked = [d for _, d in sorted(zip(scores, docs, strict=True), reverse=True)]
+        rows += [(qid, d, r, s / 1000)
+                 for r, (s, d) in enumerate(sorted(zip(scores, docs, strict=True), reverse=True), 1)]
         expected[qid] = _reference(ranked, judged)
     report = _score(tmp_path, qrels, rows)
     for qid, ref in expected.items():

@@ -497,7 +497,7 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
     try:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(len(cuts) - 1) as pool:
-            pending = pool.starmap_async(_scan_range, [(str(path), a, b) for a, b in zip(cuts, cuts[1:])])
+            pending = pool.starmap_async(_scan_range, [(str(path), a, b) for a, b in zip(cuts, cuts[1:], strict=False)])
             digest = sha256_file(path)  # while the workers scan
             parts = pending.get()
     finally:

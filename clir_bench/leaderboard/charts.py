@@ -121,7 +121,7 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
 def _spread_labels(lines: list[dict], top: float, bottom: float, gap: float = 12.0) -> None:
     """Move end labels apart vertically (at least `gap` px) so that no two overlap."""
     order = sorted(lines, key=lambda line: line["label_y"])
-    for prev, line in zip(order, order[1:]):
+    for prev, line in zip(order, order[1:], strict=False):
         line["label_y"] = max(line["label_y"], prev["label_y"] + gap)
     overflow = (order[-1]["label_y"] - bottom) if order else 0
     if overflow > 0:

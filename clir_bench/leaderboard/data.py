@@ -9,7 +9,7 @@ Uncertainty: every row is tested against #1 on the mean over languages, paired o
 over the rows (`group`); each submission's page compares it with #1 and the no-OT control per
 language and over topics; the headline tests the best OT system against the control and
 zero-shot. All of it is `clir-bench compare`'s code (`clir_bench.evaluation.compare`).
-A track's recorded noise diagnosis (TRACK/diagnostics.json, `clir_bench.diagnostics`) gives the
+A track's recorded noise diagnosis (TRACK/diagnostics.json, `clir_bench.noise_diagnosis`) gives the
 family's detection AUC of each technique against the noise rate; one recorded for another
 version or bitext is listed as stale, never drawn.
 """
@@ -256,7 +256,8 @@ def _detection(members: list[dict]) -> dict:
         for c in t["diagnosis"].get("constant", []) if t["diagnosis"]["status"] == "ok" else []:
             constant.setdefault((c["system"], c["model"], c["signal"]), c)
     return {"rows": rows, "comparisons": tests, "constant": sorted(constant.values(), key=lambda c: (
-                c["system"], c["model"] != "trained", c["signal"])), "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
+                c["system"], c["model"] != "trained", c["signal"])),
+            "signals": [sig for sig in DETECTION_SIGNALS if any(r["signal"] == sig for r in rows)],
             "status": {t["name"]: t["diagnosis"] for t in members},
             "measured": sum(t["diagnosis"]["status"] == "ok" for t in members)}
 
@@ -463,7 +464,8 @@ def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
                  f"At none of the {rates} noise rates does the best OT system differ")
         return (f"{under}{where} measurably from the no-OT "
                 f"control on the low-resource mean or the gap (topic-level paired t-tests, Holm){span}. "
-                + ("OT adds nothing measurable under this protocol." if protocol else "OT adds nothing measurable here."))
+                + ("OT adds nothing measurable under this protocol."
+                   if protocol else "OT adds nothing measurable here."))
     said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
     return (f"{under}The best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
             f"({said}; topic-level paired t-tests, Holm){span}.")

@@ -26,7 +26,7 @@ from clir_bench.evaluation.report import ScoreReport
 
 METADATA = "metadata.json"
 LOCK = ".lock"  # in each track folder: serialises writers (`track_lock`)
-DIAGNOSIS = "diagnostics.json"  # in a track folder: the reference students' noise diagnosis (clir_bench.diagnostics)
+DIAGNOSIS = "diagnostics.json"  # in a track folder: the reference noise diagnosis (clir_bench.noise_diagnosis)
 RUN_FILES = ("run.trec", "run.trec.gz")
 PRODUCERS = ("harness", "participant")
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")

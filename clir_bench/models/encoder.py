@@ -15,9 +15,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from clir_bench.core.cache import cache_dir
 from clir_bench.core.errors import ClirBenchError
+from clir_bench.models import DEFAULT_ENCODER
 
-E5_SMALL = "intfloat/multilingual-e5-small"
+E5_SMALL = DEFAULT_ENCODER
 PREFIXES = {  # model id -> (query prefix, passage prefix), from the model cards
     E5_SMALL: ("query: ", "passage: "),
     "intfloat/multilingual-e5-base": ("query: ", "passage: "),
@@ -42,13 +44,6 @@ def check_device(device: str) -> str:
     elif device != "cpu":
         raise ClirBenchError(f"--device {device!r}: expected auto, cpu or cuda")
     return device
-
-
-def cache_dir() -> Path:
-    """`$CLIR_BENCH_CACHE`, else `$XDG_CACHE_HOME/clir-bench`, else `~/.cache/clir-bench`."""
-    if os.environ.get("CLIR_BENCH_CACHE"):
-        return Path(os.environ["CLIR_BENCH_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "clir-bench"
 
 
 @dataclass(frozen=True)
@@ -167,7 +162,7 @@ class Encoder:
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         out = []
         with torch.inference_mode(), autocast(self.device):
-            for chunk in _budget_batches([len(ids[i]) for i in order], batch_size, tokens):
+            for chunk in packed.budget_batches([len(ids[i]) for i in order], batch_size, tokens):
                 enc = self.tokenizer.pad({"input_ids": [ids[order[i]] for i in chunk]}, return_tensors="pt")
                 enc = enc.to(self.device)
                 if pack and packed.supports(model) and packed.right_padded(enc["attention_mask"]):
@@ -177,24 +172,12 @@ class Encoder:
         return torch.cat(out)[torch.argsort(torch.tensor(order, device=self.device))]
 
 
-def _budget_batches(lengths: list[int], size: int, tokens: int):
-    """Consecutive index ranges of ascending `lengths`, each at most `size` long and, beyond its
-    first item, at most `tokens` when padded to its last (longest) item."""
-    start = 0
-    while start < len(lengths):
-        end = start + 1
-        while end < len(lengths) and end - start < size and (end + 1 - start) * lengths[end] <= tokens:
-            end += 1
-        yield range(start, end)
-        start = end
-
-
 def chunked_states(model, tok: dict, *, tokens: int = 256, size: int = 64, pack: bool = True):
     """`model(**tok).last_hidden_state` where the attention mask is 1 (what is left where it is 0
     means nothing: callers mask), without the work a padded batch spends on padding. A BERT-family
     model runs packed (`packed.padded_states`: the token-wise layers on the real tokens only,
     attention on chunks of like lengths of at most `tokens` padded tokens); any other model, or
-    `pack=False`, runs on such chunks, each padded only to its own longest (`_budget_batches`).
+    `pack=False`, runs on such chunks, each padded only to its own longest (`packed.budget_batches`).
     The embedded default's training batches are 33 % padding even so; packing takes a step from
     0.95 to 0.67 s (benchmarks/train_speed.py). Assumes right padding."""
     import torch
@@ -209,7 +192,7 @@ def chunked_states(model, tok: dict, *, tokens: int = 256, size: int = 64, pack:
     lengths = mask.sum(1)
     order = torch.argsort(lengths, stable=True)
     parts = []
-    for chunk in _budget_batches(lengths[order].tolist(), size, tokens):
+    for chunk in packed.budget_batches(lengths[order].tolist(), size, tokens):
         idx = order[chunk.start:chunk.stop]
         w = max(int(lengths[idx].max()), 1)
         states = model(**{k: v[idx, :w] for k, v in tok.items()}).last_hidden_state

@@ -151,7 +151,7 @@ class TeacherCache:
                 states = encoder.model(**enc).last_hidden_state.float()
                 pooled = mean_pool(states, enc["attention_mask"]).cpu()
                 content = _content_mask(encoder, enc["input_ids"], enc["attention_mask"])
-                for sentence, s, m, e in zip(chunk, states, content, pooled):
+                for sentence, s, m, e in zip(chunk, states, content, pooled, strict=True):
                     memo[(sentence, max_length)] = (s[m].cpu(), e)
         d = encoder.model.config.hidden_size
         if not english:

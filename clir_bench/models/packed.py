@@ -3,7 +3,7 @@
 Every layer but self-attention is token-wise (the Q/K/V and output projections, the feed-forward
 block, the layer norms: ~90 % of an e5-small layer's FLOPs), so it runs once on the `(N, H)`
 matrix of the batch's N real tokens. Self-attention alone sees padding, within chunks of
-like-length sequences (`_budget_batches`), as `chunked_states` pads them. The result equals
+like-length sequences (`budget_batches`), as `chunked_states` pads them. The result equals
 `model(**tok).last_hidden_state` where the attention mask is 1, up to float rounding (tests),
 at a fraction of the cost when a batch mixes few-token CLDR terms with 128-token UDHR
 paragraphs: a length-sorted, chunked training batch of the embedded default is 33 % padding.
@@ -36,13 +36,24 @@ def right_padded(mask) -> bool:
     return bool((mask.bool() == (torch.arange(mask.shape[1], device=mask.device) < lengths)).all())
 
 
+def budget_batches(lengths: list[int], size: int, tokens: int):
+    """Consecutive index ranges of ascending `lengths`, each at most `size` long and, beyond its
+    first item, at most `tokens` when padded to its last (longest) item."""
+    start = 0
+    while start < len(lengths):
+        end = start + 1
+        while end < len(lengths) and end - start < size and (end + 1 - start) * lengths[end] <= tokens:
+            end += 1
+        yield range(start, end)
+        start = end
+
+
 def packed_forward(model, tok: dict, *, tokens: int = 512, size: int = 64):
     """(states of the real tokens, sequence by sequence in `order`, `order`, `lengths`): `order`
     sorts the batch by length; row `offsets[j] + t` of the states is token t of sequence
     `order[j]`. Attention runs on chunks of at most `size` sequences and `tokens` padded tokens."""
     import torch
 
-    from clir_bench.models.encoder import _budget_batches
 
     mask = tok["attention_mask"]
     lengths = mask.sum(1)
@@ -50,7 +61,7 @@ def packed_forward(model, tok: dict, *, tokens: int = 512, size: int = 64):
     sorted_lengths = lengths[order]
     starts = torch.cumsum(sorted_lengths, 0) - sorted_lengths
     chunks = []  # per chunk: (index of each (sequence, position) into the packed rows, real-token mask)
-    for chunk in _budget_batches(sorted_lengths.tolist(), size, tokens):
+    for chunk in budget_batches(sorted_lengths.tolist(), size, tokens):
         lens = sorted_lengths[chunk.start:chunk.stop]
         pos = torch.arange(max(int(lens.max()), 1), device=mask.device)
         real = pos < lens[:, None]

@@ -94,7 +94,8 @@ class IrdsSource:
 
 
 def _ids(options: dict, where: Where, split: str) -> dict[str, str]:
-    table = expect(options.get(split, {}), dict, where, split, f"a table [collection.{split}] of language = \"dataset id\"")
+    table = expect(options.get(split, {}), dict, where, split,
+                       f"a table [collection.{split}] of language = \"dataset id\"")
     sub = where.sub(f"{where.table}.{split}")
     for lang, dataset_id in table.items():
         expect(dataset_id, str, sub, lang, "an ir_datasets id string")

@@ -38,7 +38,8 @@ def udhr_pairs(lang: str, units) -> list[Pair]:
         if not src:
             continue
         if udhr.aligned(lang, u):
-            pairs += [Pair(f"udhr-{u:02d}{p:02d}", lang, s, e) for p, (s, e) in enumerate(zip(src, english[u]), 1)]
+            pairs += [Pair(f"udhr-{u:02d}{p:02d}", lang, s, e)
+                      for p, (s, e) in enumerate(zip(src, english[u], strict=False), 1)]
         else:
             pairs.append(Pair(f"udhr-{u:02d}00", lang, " ".join(src), " ".join(english[u])))
     return pairs

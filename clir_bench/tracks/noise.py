@@ -110,7 +110,7 @@ def _untranslated(bitext: Bitext, chosen, rng):
 @_kind("wrong-language", "the English side is in another language: the same pair's text there when it exists")
 def _wrong_language(bitext: Bitext, chosen, rng):
     by_id = {}
-    for lang, pairs in bitext.items():
+    for pairs in bitext.values():
         for p in pairs:
             by_id.setdefault(p.id, []).append(p)
     changes = {}

@@ -150,7 +150,8 @@ def parse_track(text: str, path: str) -> Track:
     collection = _lookup(SOURCES, source, cwhere, "source")(coll, cwhere)
 
     lwhere = where.sub("languages")
-    langs_table = expect(doc["languages"], dict, where, "languages", "a [languages] table with high = [...] and low = [...]")
+    langs_table = expect(doc["languages"], dict, where, "languages",
+                         "a [languages] table with high = [...] and low = [...]")
     check_keys(langs_table, set(CLASSES), lwhere)
     languages: dict[str, str] = {}
     for cls in CLASSES:
@@ -166,7 +167,7 @@ def parse_track(text: str, path: str) -> Track:
                              "classes; a track of one class has per-language scores and no gap)")
 
     bitext_sources = []
-    for i, table in enumerate(expect(doc.get("bitext", []), list, where, "bitext", "[[bitext]] tables")):
+    for table in expect(doc.get("bitext", []), list, where, "bitext", "[[bitext]] tables"):
         bwhere = where.sub("bitext")
         expect(table, dict, where, "bitext", "[[bitext]] tables (each with source = ...)")
         kind = expect(table.get("source"), str, bwhere, "source", f"one of: {', '.join(BITEXT)}")
@@ -174,7 +175,8 @@ def parse_track(text: str, path: str) -> Track:
 
     nwhere = where.sub("noise")
     ntable = expect(doc["noise"], dict, where, "noise", "a [noise] table")
-    nkind = _lookup(NOISE, expect(ntable.get("kind"), str, nwhere, "kind", f"one of: {', '.join(NOISE)}"), nwhere, "kind")
+    nkind = _lookup(NOISE, expect(ntable.get("kind"), str, nwhere, "kind", f"one of: {', '.join(NOISE)}"), nwhere,
+                    "kind")
     check_keys(ntable, {"kind", "rate", *nkind.params}, nwhere, required={"rate"})
     rate = expect(ntable["rate"], (int, float), nwhere, "rate", "a number in [0, 1]")
     if not 0 <= rate <= 1:
@@ -228,3 +230,18 @@ def get_track(name_or_path: str) -> Track:
             raise ClirBenchError(f"track file {name_or_path} does not exist")
         return load_track_file(Path(name_or_path))
     return builtin().get(name_or_path)
+
+
+def select_folds(track, folds: list[int] | None):
+    """(the fold tracks to run, the track to score on, the smoke-test label or None)."""
+    parts = track.fold_tracks()
+    if folds is None or [p.fold for p in parts] == sorted(folds) or not track.cross_validated:
+        if folds is not None and not track.cross_validated and folds != [parts[0].collection.folds[0]]:
+            raise ClirBenchError(f"track {track.name} is not cross-validated; leave --folds out")
+        return parts, track, None
+    if len(folds) != 1 or folds[0] not in [p.fold for p in parts]:
+        raise ClirBenchError(f"--folds {','.join(map(str, folds))}: expected one fold of "
+                             f"{', '.join(str(p.fold) for p in parts)} (a smoke test) or all of them")
+    part = next(p for p in parts if p.fold == folds[0])
+    return [part], part, (f"fold {part.fold} only (smoke test): scored on that fold's {part.name} queries, "
+                          f"not track {track.name}'s cross-validation, and never recorded as a submission")

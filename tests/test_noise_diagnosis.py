@@ -5,7 +5,7 @@ import json
 import pytest
 from tiny_model import TINY_TRACK
 
-from clir_bench.diagnostics import best_separators, diagnose_track
+from clir_bench.noise_diagnosis import best_separators, diagnose_track
 from clir_bench.systems import Context
 from clir_bench.tracks.track import get_track
 
@@ -108,44 +108,45 @@ def _report(systems, *, sha="abc", auc=0.61234567):
 
 
 def test_a_recorded_diagnosis_merges_systems_and_stays_byte_stable(tmp_path):
-    from clir_bench.diagnostics import record
-    from clir_bench.leaderboard.store import load_diagnosis as load
     from clir_bench.leaderboard.store import discover
+    from clir_bench.leaderboard.store import load_diagnosis as load
+    from clir_bench.noise_diagnosis import record_diagnosis
 
     track = get_track("noise-0.3")
     path = tmp_path / "noise-0.3" / "diagnostics.json"
-    assert record(_report(["optical-emd"]), root=tmp_path, track=track).startswith("recorded")
+    assert record_diagnosis(_report(["optical-emd"]), root=tmp_path, track=track).startswith("recorded")
     assert load(path)["rows"][0]["auc"] == 0.6123  # rounded: forward passes differ in the 7th digit
-    record(_report(["encoder-ft", "optical-partial"]), root=tmp_path, track=track)
+    record_diagnosis(_report(["encoder-ft", "optical-partial"]), root=tmp_path, track=track)
     assert {r["system"] for r in load(path)["rows"]} == {"optical-emd", "encoder-ft", "optical-partial"}
     assert [(c["a"], c["b"]) for c in load(path)["comparisons"]] == [("encoder-ft", "optical-partial")]
-    record(_report(["optical-emd", "optical-sinkhorn"]), root=tmp_path, track=track)
+    record_diagnosis(_report(["optical-emd", "optical-sinkhorn"]), root=tmp_path, track=track)
     # comparisons only between techniques scored together; Holm over the merged family
     assert [(c["a"], c["b"], c["p_holm"]) for c in load(path)["comparisons"]] == [
         ("encoder-ft", "optical-partial", 0.04), ("optical-emd", "optical-sinkhorn", 0.04)]
-    record(_report(["optical-partial"]), root=tmp_path, track=track)
+    record_diagnosis(_report(["optical-partial"]), root=tmp_path, track=track)
     assert [(c["a"], c["b"]) for c in load(path)["comparisons"]] == [("optical-emd", "optical-sinkhorn")]
     assert set(load(path)["systems"]) == {"optical-emd", "encoder-ft", "optical-partial", "optical-sinkhorn"}
     before = path.read_bytes()
-    assert record(_report(["optical-emd", "optical-sinkhorn"], auc=0.61230001), root=tmp_path,
+    assert record_diagnosis(_report(["optical-emd", "optical-sinkhorn"], auc=0.61230001), root=tmp_path,
                   track=track).startswith("unchanged")
     assert path.read_bytes() == before
-    record(_report(["encoder-ft"], sha="other"), root=tmp_path, track=track)  # another bitext: the rest is stale
+    # another bitext: the rest is stale
+    record_diagnosis(_report(["encoder-ft"], sha="other"), root=tmp_path, track=track)
     assert {r["system"] for r in load(path)["rows"]} == {"encoder-ft"}
     assert discover(tmp_path) == ([], [])  # the store does not mistake it for a submission
     smoke = {**_report(["encoder-ft"]), "smoke": "fold 0 only: that fold's training pairs"}
-    assert record(smoke, root=tmp_path, track=track).startswith("not recorded: fold 0 only")
-    assert "not recorded" in record(_report(["encoder-ft"]), root=tmp_path,
+    assert record_diagnosis(smoke, root=tmp_path, track=track).startswith("not recorded: fold 0 only")
+    assert "not recorded" in record_diagnosis(_report(["encoder-ft"]), root=tmp_path,
                                     track=_track(tmp_path, 0.3))  # only built-in tracks are on the leaderboard
 
 
 def test_a_recorded_p_value_keeps_its_side_of_alpha(tmp_path):
-    from clir_bench.diagnostics import record
     from clir_bench.leaderboard.store import load_diagnosis
+    from clir_bench.noise_diagnosis import record_diagnosis
 
     report = _report(["optical-emd", "optical-sinkhorn"])
     report["comparisons"][0].update(p=2 * 50 / 2001, p_holm=2 * 50 / 2001)  # 0.049975...: 0.05 at four places
-    record(report, root=tmp_path, track=get_track("noise-0.3"))
+    record_diagnosis(report, root=tmp_path, track=get_track("noise-0.3"))
     recorded = load_diagnosis(tmp_path / "noise-0.3" / "diagnostics.json")["comparisons"][0]
     assert recorded["p"] == recorded["p_holm"] == 0.049975 < 0.05
 
@@ -163,7 +164,7 @@ def test_diagnose_cli_refuses_systems_without_signals(cli):
 def test_comparisons_leave_out_a_signal_constant_by_construction_and_are_holm_corrected():
     import random
 
-    from clir_bench.diagnostics import comparisons
+    from clir_bench.noise_diagnosis import comparisons
 
     rng = random.Random(0)
     pairs = [("sw", str(i)) for i in range(400)]
@@ -173,7 +174,7 @@ def test_comparisons_leave_out_a_signal_constant_by_construction_and_are_holm_co
                                   ("optical-unbalanced", ("loss", "mass", "ot_cost")))}
     for p in pairs:  # balanced OT moves all the mass, up to float rounding
         trained["optical-sinkhorn"][p]["mass"] = 1 + rng.random() * 1e-7
-    rows = comparisons(trained, kind_of, resamples=300)
+    rows = comparisons(trained, kind_of, resamples=300, control="encoder-ft")
     assert [(r["a"], r["a_signal"], r["b"]) for r in rows] == [
         ("encoder-ft", "loss", "optical-sinkhorn"), ("encoder-ft", "loss", "optical-unbalanced"),
         ("optical-sinkhorn", "loss", "optical-unbalanced"), ("optical-sinkhorn", "ot_cost", "encoder-ft"),

@@ -6,14 +6,14 @@ gives, per pair and per model (the trained student, and step 0: the encoder befo
 training), its signals: transported mass and OT cost <P, C> (where the recipe has OT), the
 anchor and contrastive terms and the pair's total loss. Each signal is read as a detector of
 corrupted pairs (less mass, more cost or loss = more suspect): ROC AUC and average precision
-with 95% bootstrap intervals over pairs (`clir_bench.evaluation.detection`), overall, per
+with 95% bootstrap intervals over pairs (`clir_bench.evaluation.noise_detection`), overall, per
 language and per noise kind. Over hundreds of pairs this has far more power than 14 queries
 per language. Clean bitext (rate 0) has nothing to detect: "not applicable", never a number.
 
 Which technique detects best is a paired question (the same pairs under every technique):
 `comparisons` holds each pair of techniques' trained total loss, and each OT signal against
 the no-OT control's loss, as paired-bootstrap AUC differences with Holm's correction over
-that family (`clir_bench.evaluation.detection.compare`).
+that family (`clir_bench.evaluation.noise_detection.compare_detectors`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.parallel import call, pmap, usable_cores
-from clir_bench.evaluation.detection import compare, detect
+from clir_bench.evaluation.noise_detection import compare_detectors, detect
 from clir_bench.evaluation.stats import holm
 from clir_bench.systems import Context, get_system
 
@@ -34,7 +34,7 @@ DIRECTION = {"mass": -1, "weight": -1, "ot_cost": 1, "anchor": 1, "contrastive":
 DIGITS = 4  # recorded precision: a rerun whose forward passes differ in the 7th digit leaves the file alone
 P_DIGITS = 6
 PROVENANCE = ("recipe", "solver", "config_key", "encoder", "encoder_revision")
-CONTROL = "encoder-ft"  # the no-OT control: OT signals are compared with its loss
+CONTROL_RECIPE = "no-ot"  # the no-OT control (found by its recipe): OT signals are compared with its loss
 OT_SIGNALS = ("mass", "ot_cost")
 # A signal whose values span less than this (relative to its size) is constant up to float rounding:
 # balanced OT's mass (1) and partial OT's (its set share), and at step 0 the anchor term (the student
@@ -56,7 +56,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
     `workers` > 1 scores the students without stored signals in that many CPU processes first;
     the bootstraps run in `bootstrap_workers` processes (default: every usable core; they are
     pure functions of their pairs and seeds, so the report is the same however many)."""
-    from clir_bench.pipeline import select_folds
+    from clir_bench.tracks.track import select_folds
 
     parts, _, smoke = select_folds(track, folds)
     if smoke:
@@ -80,6 +80,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
 
         train_parallel(track, plan(track, parts, systems=systems, ctx=ctx, signals=True), ctx=ctx, workers=workers)
     trained = {}  # system: {pair: {signal: value}} of the trained student, for the paired comparisons
+    control = next((n for n in systems if getattr(get_system(n), "recipe", None) == CONTROL_RECIPE), None)
     rows, jobs = [], []  # each detection row, and what its bootstrap needs
     for name in systems:
         system = get_system(name)
@@ -96,7 +97,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
                 for signal, values in signals.items():
                     models.setdefault(model, {}).setdefault(signal, []).extend(values)
         groups = {"all": list(range(len(pairs)))}
-        for i, (lang, pid) in enumerate(pairs):
+        for i, (lang, _pid) in enumerate(pairs):
             groups.setdefault(f"lang {lang}", []).append(i)
         kinds = sorted(set(kind_of.values()))
         if len(kinds) > 1:  # per kind: its corrupted pairs against every clean pair
@@ -123,7 +124,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
         trained[name] = {p: {sig: DIRECTION.get(sig, 1) * v[i] for sig, v in models.get("trained", {}).items()}
                          for i, p in enumerate(pairs)}
     # a test's p-value needs more resamples than an interval
-    tests = comparisons_planned(trained, kind_of, resamples=2 * resamples)
+    tests = comparisons_planned(trained, kind_of, resamples=2 * resamples, control=control)
     jobs += [t.pop("job") for t in tests]
     # the bootstraps of every row and test (noise-0.3: 540 of 500-7,000 pairs each), across the
     # cores: each is a pure function of its pairs and seed
@@ -142,10 +143,10 @@ def constant(values) -> bool:
     return hi - lo < CONSTANT_SPAN * max(1.0, abs(lo), abs(hi))
 
 
-def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000) -> list[dict]:
+def comparisons(trained: dict, kind_of: dict, *, resamples: int = 2000, control: str | None = None) -> list[dict]:
     """Paired AUC differences of trained students over every pair (`comparisons_planned`), each
     with its paired-bootstrap interval and p-value; Holm over the family."""
-    tests = comparisons_planned(trained, kind_of, resamples=resamples)
+    tests = comparisons_planned(trained, kind_of, resamples=resamples, control=control)
     return _with_holm([{**t, **job().to_dict()} for t in tests for job in [t.pop("job")]])
 
 
@@ -155,15 +156,15 @@ def _with_holm(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def comparisons_planned(trained: dict, kind_of: dict, *, resamples: int) -> list[dict]:
+def comparisons_planned(trained: dict, kind_of: dict, *, resamples: int, control: str | None = None) -> list[dict]:
     """The paired tests of a diagnosis, each with its bootstrap to run (`job`): each two techniques'
-    total loss; each OT technique's mass and OT cost against the no-OT control's loss; none of a
-    signal that is `constant` (balanced and partial OT's mass)."""
+    total loss; each OT technique's mass and OT cost against the loss of `control` (the no-OT
+    control's name); none of a signal that is `constant` (balanced and partial OT's mass)."""
     import itertools
 
     tests = [((a, "loss"), (b, "loss")) for a, b in itertools.combinations(sorted(trained), 2)]
-    if CONTROL in trained:
-        tests += [((name, sig), (CONTROL, "loss")) for name in sorted(trained) if name != CONTROL
+    if control in trained:
+        tests += [((name, sig), (control, "loss")) for name in sorted(trained) if name != control
                   for sig in OT_SIGNALS if sig in next(iter(trained[name].values()), {})]
     out = []
     for (a, sa), (b, sb) in tests:
@@ -172,8 +173,8 @@ def comparisons_planned(trained: dict, kind_of: dict, *, resamples: int) -> list
         if constant(x) or constant(y):
             continue
         out.append({"a": a, "a_signal": sa, "b": b, "b_signal": sb, "pairs": len(pairs),
-                    "job": functools.partial(compare, x, y, [p in kind_of for p in pairs], resamples=resamples,
-                                             seed=_seed(a, sa, b, sb))})
+                    "job": functools.partial(compare_detectors, x, y, [p in kind_of for p in pairs],
+                                             resamples=resamples, seed=_seed(a, sa, b, sb))})
     return out
 
 
@@ -182,7 +183,7 @@ def _seed(*parts: str) -> int:
     return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
 
 
-def record(report: dict, *, root: Path, track) -> str:
+def record_diagnosis(report: dict, *, root: Path, track) -> str:
     """Keep `report` as the track's reference diagnosis, SUBMISSIONS/TRACK/diagnostics.json (read by
     the leaderboard's noise page): its systems' rows replace theirs, other systems' rows stay while
     the track version and bitext are the same; numbers rounded to DIGITS. Returns what happened."""
@@ -198,7 +199,8 @@ def record(report: dict, *, root: Path, track) -> str:
         merged = _rounded(report)
         earlier = load_diagnosis(path)
         if earlier and all(earlier.get(k) == merged[k] for k in ("track_version", "bitext_sha256", "applicable")):
-            mine = {r["system"] for r in merged["rows"]} | set(merged.get("systems", {})) | set(merged.get("skipped", {}))
+            mine = ({r["system"] for r in merged["rows"]} | set(merged.get("systems", {}))
+                    | set(merged.get("skipped", {})))
             merged["rows"] = [r for r in earlier["rows"] if r["system"] not in mine] + merged["rows"]
             merged["constant"] = [c for c in earlier.get("constant", []) if c["system"] not in mine] + \
                 merged.get("constant", [])

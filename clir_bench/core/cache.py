@@ -1,4 +1,4 @@
-"""`clir-bench cache`: what the cache holds (`models/`, `students/`, `embeddings/`), and clearing it.
+"""The cache: where it is (`cache_dir`), what it holds (`models/`, `students/`, `embeddings/`), clearing it.
 
 Students are stored small (the encoder's weights plus fp16 deltas, `clir_baselines.dense`), each
 with a `student.json` naming its system, track, fold and seed, so the cache can be read by track.
@@ -8,11 +8,19 @@ Everything in it is rebuilt on demand: clearing loses time, never results.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 KINDS = ("models", "students", "embeddings")
+
+
+def cache_dir() -> Path:
+    """`$CLIR_BENCH_CACHE`, else `$XDG_CACHE_HOME/clir-bench`, else `~/.cache/clir-bench`."""
+    if os.environ.get("CLIR_BENCH_CACHE"):
+        return Path(os.environ["CLIR_BENCH_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "clir-bench"
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class DetectionDifference:
         return {"diff": self.diff, "diff_ci": list(self.ci), "p": self.p, "resamples": self.resamples}
 
 
-def compare(a: Sequence[float], b: Sequence[float], labels: Sequence[bool], *, resamples: int = 2000,
+def compare_detectors(a: Sequence[float], b: Sequence[float], labels: Sequence[bool], *, resamples: int = 2000,
             seed: int = 0) -> DetectionDifference:
     """Paired bootstrap of AUC(a) - AUC(b), pairs resampled with the corrupted and clean counts fixed."""
     import numpy as np

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from clir_bench.evaluation.detection import average_precision, detect, roc_auc
+from clir_bench.evaluation.noise_detection import average_precision, detect, roc_auc
 
 
 def test_auc_is_mann_whitney_and_ap_is_hand_worked():
@@ -12,8 +12,8 @@ def test_auc_is_mann_whitney_and_ap_is_hand_worked():
     rng = random.Random(1)
     scores = [rng.random() for _ in range(200)] + [0.5] * 20
     labels = [rng.random() < 0.3 for _ in scores]
-    pos = [s for s, y in zip(scores, labels) if y]
-    neg = [s for s, y in zip(scores, labels) if not y]
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
     u = stats.mannwhitneyu(pos, neg).statistic
     assert roc_auc(scores, labels) == pytest.approx(u / (len(pos) * len(neg)))
     assert detect(scores, labels, resamples=200).auc == pytest.approx(u / (len(pos) * len(neg)))
@@ -37,7 +37,7 @@ def test_nothing_to_detect_on_clean_bitext():
 
 def test_each_bootstrap_resample_equals_scoring_that_resample_outright():
     np = pytest.importorskip("numpy")
-    from clir_bench.evaluation import detection
+    from clir_bench.evaluation import noise_detection as detection
 
     rng = np.random.default_rng(7)
     scores = rng.normal(size=80).round(1)  # ties between pairs, and between a pair's copies
@@ -56,20 +56,20 @@ def test_each_bootstrap_resample_equals_scoring_that_resample_outright():
 
 def test_paired_comparison_sees_a_small_difference_that_unpaired_intervals_miss():
     np = pytest.importorskip("numpy")
-    from clir_bench.evaluation.detection import compare
+    from clir_bench.evaluation.noise_detection import compare_detectors
 
     rng = np.random.default_rng(3)
     labels = rng.random(3000) < 0.1
     base = rng.normal(size=3000) + 1.2 * labels  # a shared, noisy view of each pair
     a = base + 0.15 * labels + 0.05 * rng.normal(size=3000)  # a slightly better detector of the same pairs
     b = base + 0.05 * rng.normal(size=3000)
-    d = compare(a, b, labels, resamples=1000, seed=1)
+    d = compare_detectors(a, b, labels, resamples=1000, seed=1)
     assert d.diff == pytest.approx(roc_auc(a, labels) - roc_auc(b, labels))
     assert 0 < d.ci[0] <= d.diff <= d.ci[1] and d.p < 0.01
     da, db = detect(a, labels, resamples=1000), detect(b, labels, resamples=1000)
     assert da.auc_ci[0] < db.auc_ci[1]  # the unpaired intervals overlap
-    same = compare(a, a, labels, resamples=200)
+    same = compare_detectors(a, a, labels, resamples=200)
     assert same.diff == 0 and same.ci == (0.0, 0.0) and same.p == 1.0
-    assert compare(a[~labels], b[~labels], labels[~labels]).diff is None
+    assert compare_detectors(a[~labels], b[~labels], labels[~labels]).diff is None
     with pytest.raises(ValueError):
-        compare(a, b[:-1], labels)
+        compare_detectors(a, b[:-1], labels)

@@ -1,0 +1,111 @@
+"""What every command shares: the consoles, the error boundary, and options declared once."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.models import DEFAULT_ENCODER  # noqa: F401  (re-exported for the commands)
+
+# Piped output keeps whole tables (rich assumes 80 columns when it cannot ask a terminal). Markup,
+# emoji codes and highlighting are off: run lines, paths and names are printed as they are (a `[/]`
+# or `:x:` in them is text); the harness's own styling goes through `say`.
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False, emoji=False, highlight=False)
+
+TrackName = Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")]
+EncoderOpt = Annotated[str, typer.Option(help="Hugging Face id or local folder.")]
+DeviceOpt = Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda (under torchrun: one GPU "
+                                             "per process).")]
+SeedOpt = Annotated[int, typer.Option()]
+FoldsOpt = Annotated[str | None, typer.Option(help="One fold of a cross-validated track, e.g. 0: a smoke test, "
+                                                      "never recorded (default: every fold).")]
+
+
+def say(console: Console, label: str, style: str, message: str) -> None:
+    """`label` styled, then `message` exactly as it is."""
+    from rich.text import Text
+
+    console.print(Text.assemble((label, style), " ", message), soft_wrap=True)
+
+
+def write_stdout(text: str) -> None:
+    """Write to standard output; a full disk or a closed pipe is a clear error, not a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        with contextlib.suppress(OSError):  # so that the interpreter's last flush fails no more
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        raise ClirBenchError(f"cannot write to standard output: {e.strerror or e}") from None
+
+
+TrackOpt = Annotated[str | None, typer.Option("--track", "-t", help="Track name or TOML file.")]
+
+
+QrelsOpt = Annotated[Path | None, typer.Option("--qrels", help="Score against a TREC qrels file instead.")]
+
+
+RunArg = Annotated[Path, typer.Argument(help="TREC run file (plain or .gz).", metavar="RUN", show_default=False)]
+
+
+def user_errors(fn):
+    """Print a ClirBenchError as one clear message and exit 1; never a traceback for it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ClirBenchError as e:
+            from clir_bench.evaluation.scoring import InvalidRun
+
+            if isinstance(e, InvalidRun):
+                print_problems(e.path, e.scan)
+            else:
+                say(err, "error:", "bold red", str(e))
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def judgments_for(run: Path, track: str | None, qrels: Path | None):
+    from clir_bench.api import judgments
+
+    if track and qrels:
+        raise ClirBenchError("pass --track or --qrels, not both")
+    found, note = judgments(run=run, track=track, qrels=qrels)
+    if note:
+        err.print(note.replace("pass a track", "pass --track"), highlight=False)
+    return found
+
+
+def print_problems(path: Path, scan) -> None:
+    for line in scan.errors.lines(str(path)):
+        say(err, "error:", "red", line)
+    for line in scan.warnings.lines(str(path)):
+        say(err, "warning:", "yellow", line)
+    if scan.errors.total:
+        say(err, f"{path}: {scan.errors.total:,} error(s),", "bold red",
+             f"{scan.warnings.total:,} warning(s); fix the lines above and run again")
+
+
+def fold_list(spec: str | None) -> list[int] | None:
+    if spec is None:
+        return None
+    try:
+        return [int(f) for f in spec.split(",") if f.strip()]
+    except ValueError:
+        raise ClirBenchError(f"--folds {spec!r}: expected fold numbers such as 0 or 0,1,2") from None
+
