@@ -1,4 +1,4 @@
-"""Issue 15's table from the recorded diagnoses (`clir-bench diagnose --record`): per technique and
+"""The noise-detection table from the recorded diagnoses (`clir-bench diagnose --record`): per technique and
 signal, the trained student's detection AUC of the corrupted pairs with its 95% interval at each
 noise rate (step 0 beside it); then per rate the techniques ordered by their trained loss (the
 one signal every technique has), the recorded paired tests (paired-bootstrap AUC differences,

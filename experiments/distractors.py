@@ -1,4 +1,4 @@
-"""Do clean English distractors in the same register add headroom? Decided on dev (issue 11, item 1).
+"""Do clean English distractors in the same register add headroom? Decided on dev.
 
 Each dev query ranks its fold's test and dev paragraphs (about 36). Here the pool also holds
 every paragraph (≥ 8 words) of the Constitution of India, English, from the PyPI package

@@ -1,5 +1,5 @@
 """Dev learning curves of the reference students: how long, and at what learning rate, must a
-student train before its dev MAP stops moving? (issue 23)
+student train before its dev MAP stops moving?
 
 Each curve is one student (a reference system's recipe and solver) on one fold of one track,
 trained with a schedule whose end does not shape the curve (linear warm-up over one epoch, then

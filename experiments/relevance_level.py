@@ -1,4 +1,4 @@
-"""Which relevance level should MAP use? Decided on dev, never on test (issue 11, item 6).
+"""Which relevance level should MAP use? Decided on dev, never on test.
 
 UDHR qrels grade the query's own paragraph 2 and the other paragraphs of its article 1. At
 level 1 (trec_eval's default, the tracks' MAP) every paragraph of the article counts; at level

@@ -1,4 +1,4 @@
-"""Hostile and careless input (issue 13): every case a clear error or a correct result, no traceback."""
+"""Hostile and careless input: every case a clear error or a correct result, no traceback."""
 
 import gzip
 import json
