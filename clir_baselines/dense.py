@@ -11,13 +11,10 @@ shared by every student.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from clir_bench.core.progress import counting
-from clir_bench.systems import Context, SystemResult
+from clir_bench.systems import Context, SystemResult, atomic_dir, atomic_file
 
 TRAINED = ("best_step", "steps_run", "best_dev_map")  # what training chose, kept with the student
 
@@ -183,15 +180,9 @@ def _save_signals(path: Path, out: dict) -> None:
 
     tensors = {f"{model}/{signal}": torch.tensor(values, dtype=torch.float32)
                for model, signals in out["models"].items() for signal, values in signals.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signals-", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"version": SIGNALS_VERSION, "pairs": json.dumps(out["pairs"]),
-                                          "order": json.dumps(list(tensors))})  # the file sorts its keys
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"version": SIGNALS_VERSION, "pairs": json.dumps(out["pairs"]),
+                                               "order": json.dumps(list(tensors))})  # the file sorts its keys
 
 
 def _signals_version(path: Path) -> str | None:
@@ -243,15 +234,9 @@ def _save(model, base, folder: Path, *, record: dict) -> None:
     base_state = base.state_dict()
     delta = {k: (v.detach().float() - base_state[k].float()).half().contiguous().cpu()
              for k, v in model.state_dict().items() if not torch.equal(v, base_state[k])}
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".student-"))
-    try:
+    with atomic_dir(folder, force=True) as tmp:
         save_file(delta, str(tmp / DELTA))
         (tmp / "student.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _load(base, folder: Path):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from clir_bench.sources.documents import doc_batches
+from clir_bench.systems import atomic_dir
 
 BATCH = 2048
 K1, B = 1.5, 0.75  # bm25s's defaults; PSQ uses the same
@@ -71,14 +71,11 @@ class InvertedIndex:
 
     def save(self, folder: Path) -> None:
         """Write the index to `folder` (made beside and renamed in: a reader never sees half of it)."""
-        folder = Path(folder)
-        tmp = folder.with_name(f".{folder.name}.tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
-        for name in ("indptr", "docs", "tf", "lengths"):
-            np.save(tmp / f"{name}.npy", getattr(self, name))
-        (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), "utf-8")
-        (tmp / "ids.txt").write_text("\n".join(self.ids), "utf-8")
-        os.replace(tmp, folder)
+        with atomic_dir(Path(folder), force=True) as tmp:
+            for name in ("indptr", "docs", "tf", "lengths"):
+                np.save(tmp / f"{name}.npy", getattr(self, name))
+            (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), "utf-8")
+            (tmp / "ids.txt").write_text("\n".join(self.ids), "utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> InvertedIndex:

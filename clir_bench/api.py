@@ -37,7 +37,7 @@ def judgments(*, run: Run | Path | str | None = None, track: Track | str | Path 
     from clir_bench.tracks.recognise import detect_track, sample_qids
 
     if track is not None and qrels is not None:
-        raise ClirBenchError("pass a track or qrels, not both")
+        raise ClirBenchError("pass a track or qrels (--track or --qrels), not both")
     note = None
     if isinstance(qrels, Mapping):
         j = from_qrels_mapping({str(q): dict(d) for q, d in qrels.items()})

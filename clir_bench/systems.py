@@ -16,6 +16,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import atomic_dir, atomic_file, write_text_atomic  # for systems that keep files
+
+__all__ = ["Context", "SystemResult", "atomic_dir", "atomic_file", "default_systems", "get_system", "registry",
+           "write_run", "write_text_atomic"]
 from clir_bench.core.registry import Registry
 from clir_bench.models import DEFAULT_ENCODER
 
@@ -81,8 +85,6 @@ def get_system(name: str):
 
 def write_run(path: Path, run: dict, tag: str, depth: int = 1000) -> None:
     """A TREC run, each query's documents by descending score (ties by docid), atomically."""
-    from clir_bench.core.files import write_text_atomic
-
     lines = []
     for qid in sorted(run):
         ranked = sorted(run[qid].items(), key=lambda kv: (-kv[1], kv[0]))[:depth]

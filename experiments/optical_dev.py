@@ -19,10 +19,11 @@ from pathlib import Path
 
 import torch
 
+from clir_bench.evaluation.metrics import ap_per_query
 from clir_bench.evaluation.stats import bootstrap_ci
 from clir_bench.models.encoder import E5_SMALL, Encoder, resolve
 from clir_bench.models.optical import TeacherCache, Trainer, recipe
-from clir_bench.models.retrieval import dense_run, per_query_ap
+from clir_bench.models.retrieval import dense_run
 from clir_bench.tracks.track import get_track
 
 OUT = Path(__file__).parent / "out"
@@ -79,8 +80,8 @@ def main() -> None:
         track = get_track(track_name)
         dev, test = track.data("dev"), track.data("test")
         doc_cache: dict = {}
-        zs_dev = per_query_ap(dense_run(encoder, dev, doc_cache=doc_cache), dev)
-        zs_test = per_query_ap(dense_run(encoder, test, doc_cache=doc_cache), test)
+        zs_dev = ap_per_query(dense_run(encoder, dev, doc_cache=doc_cache), dev)
+        zs_test = ap_per_query(dense_run(encoder, test, doc_cache=doc_cache), test)
         if (track_name, "zero-shot") not in done:
             results.append({"track": track_name, "variant": "zero-shot", "dev": summarise(zs_dev, track, dev),
                             "test": summarise(zs_test, track, test)})
@@ -98,8 +99,8 @@ def main() -> None:
             trainer = Trainer(encoder, [p.text for p in pairs], [p.english for p in pairs], config, dev=dev,
                               teacher=teacher, doc_cache=doc_cache, progress=False, log=lambda *a: None)
             result = trainer.train()
-            dev_ap = per_query_ap(dense_run(encoder, dev, student=trainer.student, doc_cache=doc_cache), dev)
-            test_ap = per_query_ap(dense_run(encoder, test, student=trainer.student, doc_cache=doc_cache), test)
+            dev_ap = ap_per_query(dense_run(encoder, dev, student=trainer.student, doc_cache=doc_cache), dev)
+            test_ap = ap_per_query(dense_run(encoder, test, student=trainer.student, doc_cache=doc_cache), test)
             aps[name] = dev_ap
             entry = {"track": track_name, "variant": name, "recipe": rec, "solver": solver,
                      "config_key": config.key(), "best_step": result.best_step, "steps_run": result.steps_run,

@@ -83,8 +83,6 @@ def user_errors(fn):
 def judgments_for(run: Path, track: str | None, qrels: Path | None):
     from clir_bench.api import judgments
 
-    if track and qrels:
-        raise ClirBenchError("pass --track or --qrels, not both")
     found, note = judgments(run=run, track=track, qrels=qrels)
     if note:
         err.print(note.replace("pass a track", "pass --track"), highlight=False)

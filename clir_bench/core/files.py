@@ -163,6 +163,24 @@ def write_text_atomic(path: Path, text: str, *, protect: tuple[Path, ...] = ()) 
 
 
 @contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a temp file name beside `path`, for a writer that wants a name (safetensors, torch.save,
+    numpy); on success it replaces `path` in one rename, on error it vanishes."""
+    path = Path(path)
+    _parent_ready(path)
+    _remove_stale(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
 def atomic_dir(path: Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temp folder beside `path`; on success it replaces `path`, on error it vanishes.
 

@@ -82,3 +82,24 @@ def chance_map(judgments) -> dict[str, float | None]:
         value = None if docs is None else expected_random_ap(len(docs), sum(g >= 1 for g in judged.values()))
         by_lang.setdefault(judgments.lang_of[q], []).append(value)
     return {lang: None if any(v is None for v in vs) else sum(vs) / len(vs) for lang, vs in by_lang.items()}
+
+
+def ap_per_query(run: dict, data: dict) -> dict[str, float]:
+    """AP (pytrec_eval's "map") of every judged query of `data` ({lang: an object with `.qrels`});
+    a query the run lacks scores 0, as `trec_eval -c` counts it. What training's dev evaluation
+    and experiments read; `clir-bench score` is the full, validated path."""
+    import pytrec_eval
+
+    qrels = {q: j for pair in data.values() for q, j in pair.qrels.items() if j}
+    res = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate({q: run[q] for q in qrels if q in run})
+    return {q: res.get(q, {"map": 0.0})["map"] for q in qrels}
+
+
+def map_by_language(run: dict, data: dict) -> dict[str, float]:
+    """MAP per language of `data` (`ap_per_query`'s rule for absent queries)."""
+    ap = ap_per_query(run, data)
+    out = {}
+    for lang, pair in data.items():
+        judged = [q for q, j in pair.qrels.items() if j]
+        out[lang] = sum(ap[q] for q in judged) / max(len(judged), 1)
+    return out

@@ -18,7 +18,7 @@ from clir_bench import __version__
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.evaluation.judgments import Judgments
 from clir_bench.evaluation.report import ClassMeans, LanguageScore, RunInfo, ScoreReport, Summary, clean, interval
-from clir_bench.evaluation.stats import bootstrap_ci, shares_topics, topic_bootstrap_ci
+from clir_bench.evaluation.stats import bootstrap_ci, mean, shares_topics, topic_bootstrap_ci
 from clir_bench.evaluation.validation import MAPPING, Scan, scan_mapping, scan_run
 
 
@@ -74,7 +74,7 @@ def score_run(run: Path | str | Mapping, judgments: Judgments, *, resamples: int
         values = {m: [per_query[q][m] for q in qs] for m in names}
         languages[lang] = LanguageScore(
             language=lang, resource_class=judgments.classes.get(lang), queries=len(qs),
-            missing=sum(q in missing_set for q in qs), mean={m: _mean(v) for m, v in values.items()},
+            missing=sum(q in missing_set for q in qs), mean={m: mean(v) for m, v in values.items()},
             ci=interval(bootstrap_ci([values[primary]], lambda ms: ms[0], resamples=resamples, seed=seed + i)))
     if len(order) == 1:  # the mean over one language is that language's mean: the same interval
         mean_ci = languages[order[0]].ci
@@ -101,10 +101,6 @@ def _method(judgments: Judgments, by_lang: dict[str, list[str]]) -> str:
     shared = shares_topics([[judgments.topic(q) for q in qs] for qs in by_lang.values()])
     return ("percentile; per language its queries; class means and gap: topics (a topic's queries in every "
             "language drawn together)" if shared else "stratified percentile (queries within each language)")
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
 
 
 def _summary(judgments, languages, by_lang, per_query, names, resamples, seed) -> Summary | None:

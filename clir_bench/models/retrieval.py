@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from clir_bench.core.files import atomic_file
 from clir_bench.models.encoder import distributed_rank
 from clir_bench.sources.base import PairData
 from clir_bench.sources.documents import doc_batches
@@ -134,9 +135,8 @@ def _npy(array) -> bytes:
 
 
 def _save_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def dense_run(encoder, data: dict[str, PairData], *, student=None, english_queries: bool = False,
@@ -186,31 +186,8 @@ def _stored_queries(encoder, texts: list[str], model, store: Path) -> torch.Tens
     if todo:
         fresh = encoder.embed([texts[i] for i in todo], "query", model=model).cpu()
         known.update({keys[i]: e.contiguous() for i, e in zip(todo, fresh, strict=True)})
-        store.parent.mkdir(parents=True, exist_ok=True)
-        tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
-        save_file(known, str(tmp))
-        os.replace(tmp, store)
+        with atomic_file(store) as tmp:
+            save_file(known, str(tmp))
     if not keys:
         return encoder.embed([], "query", model=model)
     return torch.stack([known[k] for k in keys]).to(encoder.device)
-
-
-def map_by_language(run: dict, data: dict[str, PairData]) -> dict[str, float]:
-    """Mean AP per language with pytrec_eval; absent queries score 0 (trec_eval -c)."""
-    import pytrec_eval
-
-    out = {}
-    for lang, pair in data.items():
-        qrels = {q: j for q, j in pair.qrels.items() if j}
-        ev = pytrec_eval.RelevanceEvaluator(qrels, {"map"})
-        res = ev.evaluate({q: run[q] for q in qrels if q in run})
-        out[lang] = sum(res.get(q, {"map": 0.0})["map"] for q in qrels) / max(len(qrels), 1)
-    return out
-
-
-def per_query_ap(run: dict, data: dict[str, PairData]) -> dict[str, float]:
-    import pytrec_eval
-
-    qrels = {q: j for pair in data.values() for q, j in pair.qrels.items() if j}
-    res = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate({q: run[q] for q in qrels if q in run})
-    return {q: res.get(q, {"map": 0.0})["map"] for q in qrels}
