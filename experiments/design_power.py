@@ -20,11 +20,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import clir_bench
 from clir_bench.core.files import open_text
-from clir_bench.evaluation.compare import compare
-from clir_bench.evaluation.judgments import from_track
-from clir_bench.evaluation.scoring import score_run
-from clir_bench.tracks.track import get_track
 
 A = "optical-sinkhorn"
 OTHERS = ("encoder-ft", "encoder-zs", "optical-unbalanced")
@@ -42,8 +39,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for spec in sys.argv[1:]:
         label, track_name, root = spec.split("=", 2)
-        track = get_track(track_name)
-        judgments = from_track(track)
+        track = clir_bench.load_track(track_name)
+        judgments = clir_bench.load_judgments(track=track)
         per_lang = {}
         for lang in judgments.lang_of.values():
             per_lang[lang] = per_lang.get(lang, 0) + 1
@@ -53,9 +50,10 @@ def main() -> None:
                 ranked[line.split()[0]] = ranked.get(line.split()[0], 0) + 1
         docs = statistics.median(ranked.values())  # what the design's queries rank
         queries = f"{min(per_lang.values())}–{max(per_lang.values())} × {len(per_lang)} languages"
-        report = {s: score_run(run_file(Path(root), s), judgments, resamples=2000) for s in (A, *OTHERS)}
+        report = {s: clir_bench.score(run_file(Path(root), s), judgments=judgments, resamples=2000)
+                  for s in (A, *OTHERS)}
         for b in OTHERS:
-            rows = compare(report[A], report[b], judgments, names=(A, b), resamples=2000,
+            rows = clir_bench.compare(report[A], report[b], judgments=judgments, names=(A, b), resamples=2000,
                            only={"low mean", "gap"}).rows
             for r in rows:
                 print(f"| {label} | {queries} | {docs:g} | {b} | {r.group} ({r.n} topics) | {r.diff:+.3f} "

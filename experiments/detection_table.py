@@ -13,12 +13,10 @@ from pathlib import Path
 
 from scipy.stats import kendalltau
 
-from clir_bench.evaluation.judgments import from_track
-from clir_bench.evaluation.scoring import score_run
+import clir_bench
 from clir_bench.evaluation.stats import ALPHA, format_p
 from clir_bench.leaderboard.store import DIAGNOSIS, discover
 from clir_bench.leaderboard.store import load_diagnosis as load
-from clir_bench.tracks.track import get_track
 
 TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
 
@@ -36,13 +34,13 @@ def main() -> None:
     reports = {}
     for name in TRACKS:
         report = load(root / name / DIAGNOSIS)
-        track = get_track(name)
+        track = clir_bench.load_track(name)
         if report is None or report["track_version"] != track.version or report["bitext_sha256"] != \
                 track.bitext_sha256():
             print(f"{name}: no current diagnosis recorded")
             continue
         reports[name] = report
-    rates = {n: get_track(n).noise.rate for n in reports}
+    rates = {n: clir_bench.load_track(n).noise.rate for n in reports}
     cells = {}
     for name, report in reports.items():
         for r in report["rows"]:
@@ -77,11 +75,12 @@ def main() -> None:
         print(f"  techniques' losses: {len(clear)} of {len(ranking)} paired differences significant after Holm"
               + ("" if len(clear) == len(ranking) else ": the detection order is not a ranking the data support")
               + (f"; largest |difference| {max(abs(c['diff']) for c in ranking):.4f} AUC" if ranking else ""))
-        track = get_track(name)
+        track = clir_bench.load_track(name)
         runs = {s.name: s for s in subs if s.track == name and s.meta["track_version"] == track.version}
         if all(s in runs for s in order):
-            judgments = from_track(track)
-            low = {s: score_run(runs[s].run, judgments, resamples=200).summary.by_metric["map"].low for s in order}
+            judgments = clir_bench.load_judgments(track=track)
+            low = {s: clir_bench.score(runs[s].run, judgments=judgments, resamples=200).summary.by_metric["map"].low
+                   for s in order}
             retrieval = sorted(order, key=lambda s: -low[s])
             # tau-b on the values: AUCs tied at their recorded precision count as ties, not as an order
             tau = kendalltau([loss[s]["auc"] for s in order], [low[s] for s in order])

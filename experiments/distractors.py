@@ -26,11 +26,11 @@ from pathlib import Path
 import pytrec_eval
 from relevance_level import SYSTEMS, dev_runs
 
+import clir_bench
 from clir_bench.core.cache import cache_dir
 from clir_bench.evaluation.compare import mdd
 from clir_bench.evaluation.stats import ALPHA, paired_t
 from clir_bench.systems import Context
-from clir_bench.tracks.track import get_track
 
 MIN_WORDS = 8
 
@@ -84,7 +84,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--track", default="noise-0.3")
     args = ap.parse_args()
-    track = get_track(args.track)
+    track = clir_bench.load_track(args.track)
     extra = constitution_paragraphs()
     bitext = {p.english for part in track.fold_tracks() for pairs in part.clean_bitext().values() for p in pairs}
     leaked = [d for d, text in extra.items() if text in bitext]

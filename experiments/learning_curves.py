@@ -22,6 +22,8 @@ import json
 import time
 from pathlib import Path
 
+import clir_bench
+
 CURVES = Path(__file__).parent / "curves"
 SYSTEMS = {"encoder-ft": ("no-ot", "sinkhorn"), "optical-sinkhorn": ("reference", "sinkhorn"),
            "optical-unbalanced": ("reference", "unbalanced"), "optical-emd": ("reference", "emd"),
@@ -43,7 +45,6 @@ def summary(maps: dict[str, float], classes: dict[str, str]) -> dict[str, float]
 def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> Path:
     from clir_bench.core.cache import cache_dir
     from clir_bench.models.optical import Trainer, recipe
-    from clir_bench.tracks.track import get_track
 
     track_name, system, lr = spec.split(":")
     lr = float(lr)
@@ -51,7 +52,7 @@ def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> P
     if path.is_file() and json.loads(path.read_text())["finished"]:
         print(f"{path.name}: finished, skipped", flush=True)
         return path
-    track = {t.fold: t for t in get_track(track_name).fold_tracks()}[fold]
+    track = {t.fold: t for t in clir_bench.load_track(track_name).fold_tracks()}[fold]
     bitext, _ = track.noisy_bitext()
     pairs = [p for lang in track.languages for p in bitext[lang]]
     recipe_name, solver = SYSTEMS[system]

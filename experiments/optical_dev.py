@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
+import clir_bench
 from clir_bench.evaluation.metrics import ap_per_query
 from clir_bench.evaluation.stats import bootstrap_ci
 from clir_bench.models.encoder import E5_SMALL, Encoder, resolve
 from clir_bench.models.optical import TeacherCache, Trainer, recipe
 from clir_bench.models.retrieval import dense_run
-from clir_bench.tracks.track import get_track
 
 OUT = Path(__file__).parent / "out"
 VARIANTS = [  # (name, recipe, solver)
@@ -77,7 +77,7 @@ def main() -> None:
     encoder = Encoder(resolve(E5_SMALL))
     wanted = [v for v in VARIANTS if v[0] in args.variants.split(",")]
     for track_name in args.tracks.split(","):
-        track = get_track(track_name)
+        track = clir_bench.load_track(track_name)
         dev, test = track.data("dev"), track.data("test")
         doc_cache: dict = {}
         zs_dev = ap_per_query(dense_run(encoder, dev, doc_cache=doc_cache), dev)

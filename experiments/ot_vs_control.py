@@ -12,12 +12,9 @@ Holm over every system's tests).
 import sys
 from pathlib import Path
 
-from clir_bench.evaluation.compare import compare
-from clir_bench.evaluation.judgments import from_track
-from clir_bench.evaluation.scoring import score_run
+import clir_bench
 from clir_bench.evaluation.stats import holm
 from clir_bench.leaderboard.store import discover
-from clir_bench.tracks.track import get_track
 
 SOLVERS = ("optical-sinkhorn", "optical-emd", "optical-unbalanced", "optical-partial")
 BASELINES = ("encoder-ft", "encoder-zs")
@@ -31,18 +28,19 @@ def main() -> None:
     print("| rate | OT solver | − baseline | statistic | difference [95% CI] | p (Holm, 16 tests) | MDD |")
     print("|---|---|---|---|---|---|---|")
     for name in names:
-        track = get_track(name)
+        track = clir_bench.load_track(name)
         mine = {s.name: s for s in subs if s.track == name and s.meta["track_version"] == track.version}
         if not all(n in mine for n in (*SOLVERS, *BASELINES)):
             print(f"| {track.noise.rate:g} | version-{track.version} reference runs missing | | | | | |")
             continue
-        judgments = from_track(track)
-        reports = {n: score_run(mine[n].run, judgments, resamples=2000) for n in (*SOLVERS, *BASELINES)}
+        judgments = clir_bench.load_judgments(track=track)
+        reports = {n: clir_bench.score(mine[n].run, judgments=judgments, resamples=2000)
+                   for n in (*SOLVERS, *BASELINES)}
         by_rate[track.noise.rate] = (reports, judgments)
         for n, r in reports.items():
             gaps.setdefault(n, {})[track.noise.rate] = (r.summary.by_metric["map"].gap, r.summary.ci["gap"])
         rows = [(s, b, row) for s in SOLVERS for b in BASELINES
-                for row in compare(reports[s], reports[b], judgments, resamples=2000,
+                for row in clir_bench.compare(reports[s], reports[b], judgments=judgments, resamples=2000,
                                    only={"low mean", "gap"}).rows]
         for (s, b, row), p in zip(rows, holm([row.p_t for _, _, row in rows]), strict=True):
             mark = " *" if p is not None and p < 0.05 else ""
@@ -59,7 +57,8 @@ def main() -> None:
         return
     low, (base, judgments) = min(by_rate), by_rate[min(by_rate)]
     moves = [(n, r, row) for r in rates if r != low for n in base if n != "encoder-zs"  # untrained: the same run
-             for row in compare(by_rate[r][0][n], base[n], judgments, resamples=2000, only={"low mean", "gap"}).rows]
+             for row in clir_bench.compare(by_rate[r][0][n], base[n], judgments=judgments, resamples=2000,
+                                           only={"low mean", "gap"}).rows]
     print(f"\n| system | rate vs {low:g} | statistic | change [95% CI] | p (Holm) | MDD |")
     print("|---|---|---|---|---|---|")
     for (n, r, row), p in zip(moves, holm([row.p_t for _, _, row in moves]), strict=True):

@@ -18,12 +18,12 @@ from dataclasses import replace
 
 import pytrec_eval
 
+import clir_bench
 from clir_bench.core.cache import cache_dir
 from clir_bench.evaluation.compare import mdd
 from clir_bench.evaluation.stats import paired_t
 from clir_bench.models.retrieval import dense_run
 from clir_bench.systems import Context, get_system
-from clir_bench.tracks.track import get_track
 
 SYSTEMS = ("encoder-zs", "encoder-ft", "optical-sinkhorn", "optical-emd", "optical-unbalanced", "optical-partial")
 
@@ -67,7 +67,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--track", default="noise-0.1")
     args = ap.parse_args()
-    track = get_track(args.track)
+    track = clir_bench.load_track(args.track)
     ctx = Context(cache=cache_dir(), log=lambda *a: None)
     runs, where, qrels = dev_runs(track, ctx)
     print(f"{track.name} dev: {len(where)} queries, {len({t for _, t in where.values()})} topics")

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytrec_eval
 
+import clir_bench
 from clir_bench.evaluation.compare import mdd, units_needed
-from clir_bench.evaluation.judgments import from_track
 from clir_bench.evaluation.stats import paired_t
-from clir_bench.tracks.track import get_track
 
 
 def read_run(path: Path) -> dict[str, dict[str, float]]:
@@ -51,7 +50,7 @@ def main() -> None:
     ap.add_argument("--a", default="optical-sinkhorn")
     ap.add_argument("--b", default="encoder-ft")
     args = ap.parse_args()
-    judgments = from_track(get_track(args.track))
+    judgments = clir_bench.load_judgments(track=args.track)
     seeds = sorted({0, *(int(p.name.split(".seed-")[1].split(".")[0])
                          for p in args.folder.glob(f"{args.a}.seed-*.trec"))})
     if len(seeds) < 2:

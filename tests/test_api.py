@@ -1,4 +1,4 @@
-"""The Python API: `clir_bench.load_track` and `clir_bench.score` on paths and mappings."""
+"""The Python API: `load_track`, `load_judgments`, `score` and `compare` on paths and mappings."""
 
 import gzip
 import json
@@ -65,6 +65,31 @@ def test_in_memory_runs_are_validated_like_files(run, found):
     with pytest.raises(clir_bench.ClirBenchError) as info:
         clir_bench.score(run, track="noise-0.3")
     assert found in str(info.value) and "<mapping>" in str(info.value)
+
+
+def test_judgments_bound_once_are_reused_and_compare_equals_the_cli(cli):
+    judged = clir_bench.load_judgments(track="noise-0.3")
+    other = REFERENCE.parent.parent / "encoder-ft" / "run.trec.gz"
+    a = clir_bench.score(REFERENCE, judgments=judged, resamples=500)
+    assert a == clir_bench.score(REFERENCE, track="noise-0.3", resamples=500)
+    with pytest.raises(clir_bench.ClirBenchError, match="not both"):
+        clir_bench.score(REFERENCE, judgments=judged, track="noise-0.3")
+    comparison = clir_bench.compare(REFERENCE, other, judgments=judged, resamples=500)
+    assert isinstance(comparison, clir_bench.Comparison)
+    code, output = cli("compare", REFERENCE, other, "--track", "noise-0.3", "--json", "--bootstrap", "500")
+    assert code == 0, output
+    assert json.loads(output[output.index("{"):]) == json.loads(json.dumps(comparison.to_dict()))
+    b = clir_bench.score(other, judgments=judged, resamples=500)  # reports from score compare the same way
+    assert clir_bench.compare(a, b, judgments=judged, resamples=500).rows == comparison.rows
+
+
+def test_resamples_zero_gives_point_estimates_only():
+    full = clir_bench.score(REFERENCE, track="noise-0.3", resamples=500)
+    point = clir_bench.score(REFERENCE, track="noise-0.3", resamples=0)
+    assert point.per_query == full.per_query and point.summary.by_metric == full.summary.by_metric
+    assert point.mean_ci == (None, None) and set(point.summary.ci.values()) == {(None, None)}
+    assert all(row.ci == (None, None) for row in point.languages.values())
+    assert point.provenance["bootstrap"]["resamples"] == 0
 
 
 def test_import_is_light_and_lazy():

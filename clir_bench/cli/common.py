@@ -81,9 +81,9 @@ def user_errors(fn):
 
 
 def judgments_for(run: Path, track: str | None, qrels: Path | None):
-    from clir_bench.api import judgments
+    from clir_bench.api import find_judgments
 
-    found, note = judgments(run=run, track=track, qrels=qrels)
+    found, note = find_judgments(run=run, track=track, qrels=qrels)
     if note:
         err.print(note.replace("pass a track", "pass --track"), highlight=False)
     return found

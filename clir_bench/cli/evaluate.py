@@ -110,13 +110,10 @@ def compare(
 ) -> None:
     """Paired comparison of two runs: per language, and the low mean, high mean and gap over topics,
     with t and randomisation tests (Holm), minimum detectable differences and topics needed."""
-    from clir_bench.evaluation.compare import compare as paired
-    from clir_bench.evaluation.scoring import score_run
+    from clir_bench.api import compare as paired
 
     judgments = judgments_for(run_a, track, qrels)
-    a = score_run(run_a, judgments, resamples=resamples)
-    b = score_run(run_b, judgments, resamples=resamples)
-    result = paired(a, b, judgments, names=(str(run_a), str(run_b)), metric=metric, resamples=resamples)
+    result = paired(run_a, run_b, judgments=judgments, metric=metric, resamples=resamples)
     if as_json:
         write_stdout(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
         return
