@@ -16,7 +16,7 @@ from synthetic_store import make_store, synthetic_run
 from clir_bench.leaderboard.store import metadata, store
 from clir_bench.tracks.track import get_track
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
 TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
 
 

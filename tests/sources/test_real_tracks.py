@@ -181,7 +181,7 @@ def test_dense_encoding_resumes_from_saved_shards(tmp_path, tiny, monkeypatch):
 def test_example_real_tracks_parse_and_say_what_is_missing(cli, tmp_path):
     from pathlib import Path
 
-    tracks = Path(__file__).resolve().parent.parent / "tracks"
+    tracks = Path(__file__).resolve().parents[2] / "tracks"
     wiki = get_track(str(tracks / "wikiclir.toml"))
     assert wiki.collection.english_queries and wiki.collection.max_queries == 1000
     assert wiki.of_class("low") == ["sw", "tl"] and not wiki.collection.has_split("dev")

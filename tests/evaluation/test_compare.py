@@ -12,7 +12,7 @@ from clir_bench.evaluation.compare import mdd, randomisation_p, units_needed
 from clir_bench.evaluation.judgments import from_track
 from clir_bench.tracks.track import get_track
 
-SUBS = Path(__file__).parents[1] / "submissions" / "noise-0.3"
+SUBS = Path(__file__).parents[2] / "submissions" / "noise-0.3"
 
 
 def test_mdd_gives_the_stated_power_under_the_noncentral_t():
