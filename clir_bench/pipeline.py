@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from clir_bench import __version__
@@ -40,10 +40,56 @@ def parse_systems(spec: str | None) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class SystemOutcome:
+    """One system's part of a `clir-bench run`: "ok" with its scores, or why it did not run."""
+
+    status: str  # "ok", or "not run: <reason>"
+    seconds: float
+    primary: str | None = None  # the primary metric's name
+    summary: dict | None = None  # ScoreReport.to_dict()["summary"]: class means, gap, intervals
+    languages: dict = field(default_factory=dict)  # language -> {primary: mean, "ci": [lo, hi]}
+    info: dict = field(default_factory=dict)  # the system's provenance
+    run_sha256: str | None = None
+    seeds: dict | None = None  # `seed_spread` with --seeds N > 1
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict:
+        if not self.ok:
+            return {"status": self.status, "seconds": self.seconds}
+        return {k: v for k, v in asdict(self).items() if k != "seeds" or v is not None}
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """What `run_track` returns and writes as OUT/results.json (`to_dict`, `from_dict`)."""
+
+    track: str
+    track_version: int
+    harness: str
+    provenance: dict
+    folds: list[int]
+    systems: dict[str, SystemOutcome] = field(default_factory=dict)
+    smoke: str | None = None  # a one-fold smoke test: never recorded
+    diagnostics: dict | None = None  # with --diagnose: a summary of OUT/diagnostics.json
+
+    def to_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        out["systems"] = {name: outcome.to_dict() for name, outcome in self.systems.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunResults:
+        return cls(**{**data, "systems": {n: SystemOutcome(**o) for n, o in data["systems"].items()}})
+
+
 def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions: Path | None,
               resamples: int = 10_000, folds: list[int] | None = None, seeds: int = 1,
-              diagnose: bool = False, workers: int = 1) -> dict:
-    """Run, score and record each system; return the results document (also OUT/results.json).
+              diagnose: bool = False, workers: int = 1) -> RunResults:
+    """Run, score and record each system; return the results (also OUT/results.json).
     `workers` > 1 first trains the students that are not cached in that many CPU processes
     (`clir_bench.workers`); the systems then run in turn from the cache."""
     out = Path(out)
@@ -55,11 +101,8 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
     if smoke:
         submissions = None  # a smoke test is never a submission to a cross-validated track
     judgments = from_track(scored_on)
-    results = {"track": track.name, "track_version": track.version, "harness": f"clir-bench {__version__}",
-               "provenance": judgments.provenance, "folds": [p.fold for p in parts if p.fold is not None],
-               "systems": {}}
+    outcomes: dict[str, SystemOutcome] = {}
     if smoke:
-        results["smoke"] = smoke
         ctx.log(smoke)
     if workers > 1:
         from clir_bench.workers import plan, train_parallel
@@ -80,7 +123,7 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
                 break
         seed, result, seconds = per_seed[0]
         if result.rankings is None:
-            results["systems"][name] = {"status": result.not_run, "seconds": seconds}
+            outcomes[name] = SystemOutcome(status=result.not_run, seconds=seconds)
             ctx.log(f"[{name}] {result.not_run}")
             continue
         reports = []
@@ -95,12 +138,12 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
         report, run_path = reports[0], out / f"{name}.trec"
         primary = report.primary
         summary = report.to_dict()["summary"]
-        results["systems"][name] = {"status": "ok", "seconds": seconds, "primary": primary, "summary": summary,
-                                    "languages": {lang: {primary: row.mean[primary], "ci": list(row.ci)}
-                                                  for lang, row in report.languages.items()},
-                                    "info": result.info, "run_sha256": report.run.sha256}
-        if len(reports) > 1:
-            results["systems"][name]["seeds"] = seed_spread(reports, [s for s, _, _ in per_seed])
+        outcomes[name] = SystemOutcome(
+            status="ok", seconds=seconds, primary=primary, summary=summary, info=result.info,
+            languages={lang: {primary: row.mean[primary], "ci": list(row.ci)}
+                       for lang, row in report.languages.items()},
+            run_sha256=report.run.sha256,
+            seeds=seed_spread(reports, [s for s, _, _ in per_seed]) if len(reports) > 1 else None)
         if submissions is not None:
             ctx.log(f"[{name}] " + record_reference(root=submissions, track=track, name=recorded_name(system, ctx),
                                                     run=run_path,
@@ -110,19 +153,21 @@ def run_track(track, *, systems: list[str], ctx: Context, out: Path, submissions
         ctx.log(f"[{name}] done in {seconds:.0f} s: " + (
             f"{primary} low {s.by_metric[primary].low:.3f}, high {s.by_metric[primary].high:.3f}" if s else
             ", ".join(f"{lang} {row.mean[primary]:.3f}" for lang, row in report.languages.items())))
-    if diagnose:
-        results["diagnostics"] = _diagnose(track, results, ctx=ctx, out=out, submissions=submissions, folds=folds,
-                                           workers=workers)
-    write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
+    results = RunResults(track=track.name, track_version=track.version, harness=f"clir-bench {__version__}",
+                         provenance=judgments.provenance, folds=[p.fold for p in parts if p.fold is not None],
+                         systems=outcomes, smoke=smoke,
+                         diagnostics=_diagnose(track, outcomes, ctx=ctx, out=out, submissions=submissions,
+                                               folds=folds, workers=workers) if diagnose else None)
+    write_text_atomic(out / "results.json", json.dumps(results.to_dict(), indent=1) + "\n")
     return results
 
 
-def _diagnose(track, results: dict, *, ctx: Context, out: Path, submissions: Path | None,
+def _diagnose(track, outcomes: dict[str, SystemOutcome], *, ctx: Context, out: Path, submissions: Path | None,
               folds: list[int] | None, workers: int = 1) -> dict:
     """The noise diagnosis of the systems that ran and score their training pairs; in words if none."""
     from clir_bench.noise_diagnosis import best_separators, diagnosable, diagnose_track, record_diagnosis
 
-    names = diagnosable([n for n, r in results["systems"].items() if r["status"] == "ok"])
+    names = diagnosable([n for n, r in outcomes.items() if r.ok])
     if not names:
         return {"status": "not run: none of these systems scores its training pairs"}
     report = diagnose_track(track, systems=names, ctx=ctx, folds=folds, workers=workers)

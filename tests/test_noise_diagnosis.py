@@ -91,7 +91,7 @@ def test_run_diagnoses_the_systems_it_trained(tiny, tmp_path):
 
     results = run_track(_track(tmp_path, 0.3), systems=["encoder-ft", "bm25"], ctx=_ctx(tiny, tmp_path),
                         out=tmp_path / "out", submissions=None, resamples=200, diagnose=True)
-    diagnosis = results["diagnostics"]
+    diagnosis = results.diagnostics
     assert diagnosis["status"] == "ok" and [b["system"] for b in diagnosis["best"]] == ["encoder-ft"]
     written = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
     assert {r["system"] for r in written["rows"]} == {"encoder-ft"} and "bm25" not in written["skipped"]

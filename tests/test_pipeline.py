@@ -6,7 +6,7 @@ import json
 import pytest
 from tiny_model import TINY_TRACK
 
-from clir_bench.pipeline import run_track
+from clir_bench.pipeline import RunResults, run_track
 from clir_bench.systems import Context, default_systems, get_system, registry
 from clir_bench.tracks.track import get_track
 
@@ -54,12 +54,12 @@ def test_every_system_end_to_end(tiny, tiny_track, marian, tmp_path):
     results = run_track(track, systems=default_systems(), ctx=_ctx(tiny, tmp_path, mt_model=str(marian)),
                         out=tmp_path / "out", submissions=tmp_path / "subs", resamples=200)
     for name in default_systems():
-        row = results["systems"][name]
-        assert row["status"] == "ok", (name, row)
-        assert set(row["languages"]) == {"sw", "de"}
+        row = results.systems[name]
+        assert row.status == "ok", (name, row)
+        assert set(row.languages) == {"sw", "de"}
         assert (tmp_path / "out" / f"{name}.trec").is_file() and (tmp_path / "out" / f"{name}.json").is_file()
     assert not (tmp_path / "subs").exists()  # a track of the user's own is not recorded for the leaderboard
-    assert results["systems"]["optical-partial"]["info"]["solver"] == "partial"
+    assert results.systems["optical-partial"].info["solver"] == "partial"
     assert json.loads((tmp_path / "out" / "results.json").read_text())["track"] == "tiny"
 
 
@@ -70,16 +70,16 @@ def test_students_are_cached_and_runs_are_reproducible(tiny, tiny_track, tmp_pat
                       submissions=None, resamples=200)
     second = run_track(track, systems=["optical-unbalanced"], ctx=_ctx(tiny, tmp_path), out=tmp_path / "b",
                        submissions=None, resamples=200)
-    a, b = first["systems"]["optical-unbalanced"], second["systems"]["optical-unbalanced"]
-    assert a["info"]["cached"] is False and b["info"]["cached"] is True
+    a, b = first.systems["optical-unbalanced"], second.systems["optical-unbalanced"]
+    assert a.info["cached"] is False and b.info["cached"] is True
     for key in ("best_step", "steps_run", "best_dev_map"):  # a cached student's record says what training chose
-        assert b["info"][key] == a["info"][key]
+        assert b.info[key] == a.info[key]
     for lang in ("sw", "de"):
-        assert a["languages"][lang]["map"] == pytest.approx(b["languages"][lang]["map"], abs=1e-6)
+        assert a.languages[lang]["map"] == pytest.approx(b.languages[lang]["map"], abs=1e-6)
     fresh = run_track(track, systems=["optical-unbalanced"], ctx=_ctx(tiny, tmp_path / "other"), out=tmp_path / "c",
                       submissions=None, resamples=200)
-    assert fresh["systems"]["optical-unbalanced"]["languages"]["sw"]["map"] == pytest.approx(
-        a["languages"]["sw"]["map"], abs=1e-6)  # same seed, same machine, retrained: same MAP
+    assert fresh.systems["optical-unbalanced"].languages["sw"]["map"] == pytest.approx(
+        a.languages["sw"]["map"], abs=1e-6)  # same seed, same machine, retrained: same MAP
 
 
 @pytest.mark.slow
@@ -97,11 +97,11 @@ def test_students_trained_in_worker_processes_are_those_a_serial_run_trains(tiny
     serial = run_track(track, systems=systems, ctx=_ctx(tiny, tmp_path / "s"), out=tmp_path / "b", submissions=None,
                        resamples=200, workers=1)
     for name in ("encoder-ft", "optical-unbalanced"):
-        assert parallel["systems"][name]["info"]["cached"] is True
-        assert serial["systems"][name]["info"]["cached"] is False
+        assert parallel.systems[name].info["cached"] is True
+        assert serial.systems[name].info["cached"] is False
         for lang in ("sw", "de"):  # one thread per worker: the same training up to float rounding
-            assert parallel["systems"][name]["languages"][lang]["map"] == pytest.approx(
-                serial["systems"][name]["languages"][lang]["map"], abs=1e-4)
+            assert parallel.systems[name].languages[lang]["map"] == pytest.approx(
+                serial.systems[name].languages[lang]["map"], abs=1e-4)
     failed = train_parallel(track, [Job("no-such-system", 0, 0), Job("no-such-system", 0, 1)], ctx=ctx, workers=2)
     assert len(failed) == 2 and all("no-such-system" in why for why in failed.values())  # left to the serial path
 
@@ -113,9 +113,9 @@ def test_run_cli(cli, tiny, tiny_track, tmp_path):
     assert "nmt: not run: no MT model (pass --mt-model)" in output.replace("\n", " ").replace("  ", " ") or \
         "not run: no MT model" in output
     assert "encoder-zs" in output and "bm25" in output
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["systems"]["nmt"] == {"status": "not run: no MT model (pass --mt-model)",
-                                         "seconds": results["systems"]["nmt"]["seconds"]}
+    results = RunResults.from_dict(json.loads((tmp_path / "out" / "results.json").read_text()))
+    assert results.systems["nmt"].to_dict() == {"status": "not run: no MT model (pass --mt-model)",
+                                                "seconds": results.systems["nmt"].seconds}
     assert not (tmp_path / "subs" / "tiny" / "nmt").exists()
 
 
@@ -194,12 +194,12 @@ def test_results_carry_the_primary_metric_by_its_name(tmp_path):
     assert track.primary.name == "ndcg@10"
     results = run_track(track, systems=["bm25"], ctx=Context(log=lambda *a: None), out=tmp_path / "out",
                         submissions=None, resamples=200)
-    row = results["systems"]["bm25"]
+    row = results.systems["bm25"]
     report = json.loads((tmp_path / "out" / "bm25.json").read_text())
-    assert row["primary"] == "ndcg@10"
+    assert row.primary == "ndcg@10"
     for lang in ("sw", "de"):
-        assert row["languages"][lang]["ndcg@10"] == report["languages"][lang]["mean"]["ndcg@10"]
-        assert "map" not in row["languages"][lang]
+        assert row.languages[lang]["ndcg@10"] == report["languages"][lang]["mean"]["ndcg@10"]
+        assert "map" not in row.languages[lang]
 
 
 def test_training_summary_without_a_dev_split_names_no_dev_score():
@@ -219,8 +219,8 @@ def test_one_fold_is_a_smoke_test_never_recorded(cli, tmp_path):
                        "--submissions", subs, "--bootstrap", "200")
     assert code == 0, output
     assert "fold 1 only (smoke test)" in output.replace("\n", " ") and not subs.exists()
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["folds"] == [1] and "smoke" in results
+    results = RunResults.from_dict(json.loads((tmp_path / "out" / "results.json").read_text()))
+    assert results.folds == [1] and results.smoke
     fold1 = {q for q, f in get_track("noise-0.3").fold_of().items() if f == 1}
     run_qids = {line.split()[0] for line in (tmp_path / "out" / "bm25.trec").read_text().splitlines()}
     assert run_qids == fold1
@@ -247,11 +247,11 @@ def test_seeds_give_the_seed_spread_and_the_first_seed_is_the_run(tiny, tiny_tra
     track = get_track(str(tiny_track))
     results = run_track(track, systems=["encoder-ft", "bm25"], ctx=_ctx(tiny, tmp_path), out=tmp_path / "out",
                         submissions=None, resamples=200, seeds=2)
-    spread = results["systems"]["encoder-ft"]["seeds"]
+    spread = results.systems["encoder-ft"].seeds
     assert spread["seeds"] == [0, 1] and len(spread["gap"]["values"]) == 2 and spread["gap"]["sd"] >= 0
-    assert spread["gap"]["values"][0] == results["systems"]["encoder-ft"]["summary"]["map"]["gap"]
+    assert spread["gap"]["values"][0] == results.systems["encoder-ft"].summary["map"]["gap"]
     assert (tmp_path / "out" / "encoder-ft.seed-1.trec").is_file()
-    assert "seeds" not in results["systems"]["bm25"]  # nothing to seed: run once
+    assert results.systems["bm25"].seeds is None  # nothing to seed: run once
     student = next((tmp_path / "cache" / "students").iterdir())
     assert sorted(p.name for p in student.iterdir()) == ["delta.safetensors", "queries.safetensors", "student.json"]
     history = json.loads((student / "student.json").read_text())["dev_history"]

@@ -76,12 +76,12 @@ def run(
                         folds=fold_list(folds), seeds=seeds, diagnose=diagnose,
                         workers=workers)
     out.print(systems_table(results, t))
-    spread = {n: r["seeds"] for n, r in results["systems"].items() if "seeds" in r}
+    spread = {n: r.seeds for n, r in results.systems.items() if r.seeds}
     for name, rows in spread.items():
         out.print(f"{name}: {len(rows['seeds'])} seeds, " + "; ".join(
             f"{k} {rows[k]['mean']:.3f} (seed SD {rows[k]['sd']:.4f})" for k in ("low", "high", "gap") if k in rows),
             highlight=False)
-    diagnosis = results.get("diagnostics")
+    diagnosis = results.diagnostics
     if diagnosis:
         if diagnosis["status"] != "ok" or not diagnosis["applicable"]:
             out.print(f"noise diagnosis: {diagnosis.get('reason') or diagnosis['status']}", highlight=False)

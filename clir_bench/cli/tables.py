@@ -72,8 +72,8 @@ def systems_table(results: dict, track):
     from rich.console import Group
     from rich.table import Table
 
-    ok = {n: r for n, r in results["systems"].items() if r["status"] == "ok"}
-    primary = next(iter(ok.values()))["primary"] if ok else track.primary.name
+    ok = {n: r for n, r in results.systems.items() if r.ok}
+    primary = next(iter(ok.values())).primary if ok else track.primary.name
     chance = {}
     if primary == "map":
         from clir_bench.evaluation.judgments import from_track
@@ -89,20 +89,20 @@ def systems_table(results: dict, track):
     for cls in ("low", "high"):
         for i, lang in enumerate(track.of_class(cls)):
             per_lang.add_row(f"{lang} ({cls})", *([fmt(chance.get(lang))] if chance else []),
-                             *(fmt(r["languages"][lang][primary]) for r in ok.values()),
+                             *(fmt(r.languages[lang][primary]) for r in ok.values()),
                              end_section=i == len(track.of_class(cls)) - 1)
     summary = Table(title="low/high means and the gap, with 95% CIs (resampling topics)", box=box.SIMPLE_HEAD)
     summary.add_column("system", no_wrap=True)
     for col in ("low", "high", "gap", "rel. gap"):
         summary.add_column(col, justify="right", no_wrap=True)
     for name, row in ok.items():
-        s = row["summary"]
+        s = row.summary
         if s is None:  # a track of one resource class: no gap
             summary.add_row(name, "-", "-", "-", "-")
             continue
         summary.add_row(name, *(fmt(s[primary][k]) + ci_text(s["ci"][k]) for k in ("low", "high", "gap")),
                         fmt(s[primary]["relative_gap"]))
-    skipped = [f"{n}: {r['status']}" for n, r in results["systems"].items() if r["status"] != "ok"]
+    skipped = [f"{n}: {r.status}" for n, r in results.systems.items() if not r.ok]
     summary.caption = "; ".join(skipped) or None
     return Group(per_lang, summary)
 

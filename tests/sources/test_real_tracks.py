@@ -11,7 +11,7 @@ from make_ciral import make_ciral
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import is_gzip
-from clir_bench.pipeline import run_track
+from clir_bench.pipeline import RunResults, run_track
 from clir_bench.sources.documents import FileDocs
 from clir_bench.systems import Context
 from clir_bench.tracks.track import get_track
@@ -41,11 +41,11 @@ def test_ciral_track_end_to_end_through_run_and_score(cli, ciral, tiny, tmp_path
     code, output = cli("run", "--track", ciral, "--systems", "bm25,psq,nmt,encoder-zs", "--encoder", tiny,
                        "--out", out, "--no-record", "--bootstrap", "200")
     assert code == 0, output
-    results = json.loads((out / "results.json").read_text())
-    assert results["systems"]["nmt"]["status"].startswith("not run: no MT model")
+    results = RunResults.from_dict(json.loads((out / "results.json").read_text()))
+    assert results.systems["nmt"].status.startswith("not run: no MT model")
     for name in ("bm25", "psq", "encoder-zs"):
-        assert results["systems"][name]["status"] == "ok"
-        assert results["systems"][name]["summary"] is None  # one resource class: no gap
+        assert results.systems[name].status == "ok"
+        assert results.systems[name].summary is None  # one resource class: no gap
     code, output = cli("score", out / "psq.trec", "--track", ciral, "--json", "--bootstrap", "200")
     assert code == 0, output
     report = json.loads(output[output.index("{"):])
@@ -63,8 +63,8 @@ def test_a_student_encodes_the_documents_when_queries_are_english(ciral, tiny, t
                   log=lambda *a: None)
     results = run_track(track, systems=["optical-unbalanced"], ctx=ctx, out=tmp_path / "out", submissions=None,
                         resamples=200)
-    row = results["systems"]["optical-unbalanced"]
-    assert row["status"] == "ok" and set(row["languages"]) == {"ha", "so", "sw", "yo"}
+    row = results.systems["optical-unbalanced"]
+    assert row.status == "ok" and set(row.languages) == {"ha", "so", "sw", "yo"}
 
 
 def test_ir_datasets_track_end_to_end_through_run_and_score(cli, tmp_path, tiny):
