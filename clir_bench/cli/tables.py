@@ -52,7 +52,11 @@ def comparison_table(result):
 
     table = Table(title=f"{result.a} - {result.b}: {result.metric}", box=box.SIMPLE_HEAD,
                   caption=f"paired t and randomisation p, Holm over the rows (* below {result.alpha}); MDD and units "
-                          f"needed at alpha {result.alpha}, power {result.power}; class rows pair topics")
+                          f"needed at alpha {result.alpha}, power {result.power}. One estimand per row: a "
+                          "language, the mean over its queries of A - B; mean, low, high and gap (t = topics), "
+                          "the mean over topics of A - B, a topic's value the mean over its languages (topics "
+                          "that share their best documents are one unit), so they can differ from score's "
+                          "macro means")
     for col in ("group", "n", "A", "B", "A - B [95% CI]", "p t", "p rand", "Holm t", "MDD", "n for .01/.02/.05"):
         table.add_column(col, justify="left" if col == "group" else "right", no_wrap=col != "n for .01/.02/.05")
     for r in result.rows:

@@ -9,10 +9,15 @@ detectable difference at alpha 0.05 and power 0.8 and the units needed to detect
 and 0.05, from the paired t-test's power with the observed SD of the differences
 (t approximation; topic-set size design, Sakai 2016, IRJ 19(3)).
 
-Topic-level differences: d_Lt is language L's mean A - B over its queries on topic t;
-for the low (high) mean d_t averages d_Lt over the low (high) languages that ask topic t,
-for the gap d_t = high d_t - low d_t (topics asked in both classes). The row's `diff` is
-the exact difference of the two reports' means; the tests are on the d_t.
+One estimand per row, for the estimate, the interval, the tests and the MDD alike. A language's
+row: the mean over its queries of the per-query difference A - B (its A and B: the language's
+means). A topic row: the mean over topics of the per-topic difference d_t, where a run's value
+on topic t is the mean over the row's languages that ask t of that language's mean over its
+queries on t (for the gap: the high value minus the low value, topics asked in both classes);
+A and B are each run's mean over the same topics, so A - B is exactly the mean of the d_t. That
+weighs every topic equally, so it differs slightly from the difference of the two reports' macro
+means over languages (a language's mean weighs each of its queries, and languages ask different
+numbers of topics); `clir-bench score` reports those macro means.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from clir_bench.evaluation.report import Interval, ScoreReport, clean, interval
 from clir_bench.evaluation.stats import ALPHA, bootstrap_ci, holm, paired_t
 
 POWER = 0.8
+ESTIMAND = ("a language's row: the mean over its queries of A - B; the mean, low mean, high mean and gap rows: the "
+            "mean over topics of A - B, a topic's value the mean over its languages of their mean on it (topics "
+            "that share their best documents form one unit)")
 TARGETS = (0.01, 0.02, 0.05)
 FLIPS = 10_000
 MAX_UNITS = 100_000
@@ -66,6 +74,7 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"a": self.a, "b": self.b, "metric": self.metric, "alpha": self.alpha, "power": self.power,
                 "tests": "two-sided paired t and paired randomisation (sign flips), Holm over the rows",
+                "estimand": ESTIMAND,
                 "rows": [{**asdict(r), "ci": list(r.ci), "significant": r.significant} for r in self.rows]}
 
 
@@ -129,11 +138,15 @@ def _row(group: str, unit: str, a: float | None, b: float | None, d: list[float]
     if sd is not None and sd <= 1e-12:
         sd = None  # identical on every unit: no variance to plan from
     ci = interval(bootstrap_ci([d], lambda ms: ms[0], resamples=resamples, seed=seed)) if d else (None, None)
-    return Difference(group=group, unit=unit, a=a, b=b, diff=None if a is None or b is None else a - b, n=len(d),
+    return Difference(group=group, unit=unit, a=a, b=b, diff=float(np.mean(d)) if d else None, n=len(d),
                       ci=ci, sd=sd, t=clean(test["t"]), p_t=test["p"],
                       p_randomisation=randomisation_p(d, flips=flips, seed=seed),
                       mdd=mdd(sd, len(d)) if sd is not None else None,
                       needed={f"{x:g}": units_needed(sd, x) if sd is not None else None for x in TARGETS})
+
+
+def _pair_mean(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return sum(x for x, _ in pairs) / len(pairs), sum(y for _, y in pairs) / len(pairs)
 
 
 def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tuple[str, str] = ("A", "B"),
@@ -150,31 +163,35 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
     for q in judgments.qrels:
         by_lang.setdefault(judgments.lang_of[q], []).append(q)
     pending = []  # (group, unit, a, b, paired differences)
-    per_topic: dict[str, dict[str, list[float]]] = {}  # language -> topic -> differences of its queries
+    per_topic: dict[str, dict[str, list[tuple[float, float]]]] = {}  # language -> topic -> (A, B) of its queries
     for lang, row in a.languages.items():
         qids = by_lang.get(lang, [])
-        d = [a.per_query[q][metric] - b.per_query[q][metric] for q in qids]
-        pending.append((lang, "queries", row.mean[metric], b.languages[lang].mean[metric], d))
-        for q, x in zip(qids, d, strict=True):
-            per_topic.setdefault(lang, {}).setdefault(judgments.topic(q), []).append(x)
+        pairs = [(a.per_query[q][metric], b.per_query[q][metric]) for q in qids]
+        pending.append((lang, "queries", row.mean[metric], b.languages[lang].mean[metric], [x - y for x, y in pairs]))
+        for q, xy in zip(qids, pairs, strict=True):
+            per_topic.setdefault(lang, {}).setdefault(judgments.topic(q), []).append(xy)
 
-    def topic_means(langs) -> dict[str, float]:
-        topics: dict[str, list[float]] = {}
+    def topic_values(langs) -> dict[str, tuple[float, float]]:
+        """Per topic, each run's mean over `langs` of the language's mean on that topic."""
+        topics: dict[str, list[tuple[float, float]]] = {}
         for lang in langs:
-            for topic, xs in per_topic.get(lang, {}).items():
-                topics.setdefault(topic, []).append(sum(xs) / len(xs))
-        return {topic: sum(v) / len(v) for topic, v in topics.items()}
+            for topic, xys in per_topic.get(lang, {}).items():
+                topics.setdefault(topic, []).append(_pair_mean(xys))
+        return {t: _pair_mean(v) for t, v in sorted(topics.items())}
 
-    every = topic_means(a.languages)
-    pending.append(("mean", "topics", a.macro_mean, b.macro_mean, [every[t] for t in sorted(every)]))
+    def topic_row(group: str, values: dict[str, tuple[float, float]]):
+        xs, ys = [x for x, _ in values.values()], [y for _, y in values.values()]
+        mean_of = (lambda v: sum(v) / len(v)) if values else (lambda v: None)
+        return group, "topics", mean_of(xs), mean_of(ys), [x - y for x, y in zip(xs, ys, strict=True)]
+
+    pending.append(topic_row("mean", topic_values(a.languages)))
     if a.summary is not None and b.summary is not None:
-        by_class = {c: topic_means([lang for lang, k in judgments.classes.items() if k == c]) for c in ("low", "high")}
-        sa, sb = a.summary.by_metric[metric], b.summary.by_metric[metric]
-        for group, c in (("low mean", "low"), ("high mean", "high")):
-            d = [by_class[c][t] for t in sorted(by_class[c])]
-            pending.append((group, "topics", getattr(sa, c), getattr(sb, c), d))
+        by_class = {c: topic_values([lang for lang, k in judgments.classes.items() if k == c]) for c in ("low", "high")}
+        pending.append(topic_row("low mean", by_class["low"]))
+        pending.append(topic_row("high mean", by_class["high"]))
         both = sorted(set(by_class["low"]) & set(by_class["high"]))
-        pending.append(("gap", "topics", sa.gap, sb.gap, [by_class["high"][t] - by_class["low"][t] for t in both]))
+        pending.append(topic_row("gap", {t: (by_class["high"][t][0] - by_class["low"][t][0],
+                                             by_class["high"][t][1] - by_class["low"][t][1]) for t in both}))
     rows = [_row(group, unit, x, y, d, resamples=resamples, seed=seed + i, flips=flips)
             for i, (group, unit, x, y, d) in enumerate(pending) if only is None or group in only]
     adjusted_t = holm([r.p_t for r in rows])

@@ -8,6 +8,7 @@ attributes, so this module never imports the tracks package.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,45 @@ class Judgments:
     fold_of: dict[str, int] = field(default_factory=dict)  # qid -> fold, for a cross-validated track
 
     def topic(self, qid: str) -> str:
-        return self.topic_of.get(qid, qid)
+        """The statistical unit of `qid`: its topic, or where topics share their best documents, the
+        cluster of those topics (`units`)."""
+        return self.units.get(self.topic_of.get(qid, qid), self.topic_of.get(qid, qid))
+
+    @functools.cached_property
+    def units(self) -> dict[str, str]:
+        """Topic -> its unit: topics whose queries' highest-graded relevant documents overlap are one
+        unit, named by their ids joined with "+". Only an article-level fallback does this on UDHR
+        (so and yo ask article 2 as one query, `udhr-0200`, whose best documents are the article's
+        paragraphs, `udhr-0201` and `udhr-0202`, themselves topics of the other languages): counted
+        apart it would be a unit of two queries that repeats two other units' documents, so it
+        joins them, for the intervals of `score` and the tests of `compare` alike. Topics that
+        share only lower-graded documents (a paragraph's article siblings) stay apart. Judgments
+        without topics (a bare qrels file: every query its own topic) are left as they are."""
+        if not self.topic_of:
+            return {}
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        owner: dict[str, str] = {}  # a best document -> the first topic that has it
+        for q, judged in self.qrels.items():
+            top = max(judged.values(), default=0)
+            if top <= 0:
+                continue
+            t = self.topic_of.get(q, q)
+            find(t)
+            for doc, grade in judged.items():
+                if grade == top:
+                    first = owner.setdefault(doc, t)
+                    parent[find(t)] = find(first)
+        members: dict[str, list[str]] = {}
+        for t in parent:
+            members.setdefault(find(t), []).append(t)
+        return {t: "+".join(sorted(group)) for group in members.values() if len(group) > 1 for t in group}
 
     def absent(self, present) -> list[tuple[str, str]]:
         """(found, expected) warnings for judged queries a run leaves out: how many, and every fold

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import clir_bench
 from clir_bench.evaluation.compare import mdd, randomisation_p, units_needed
 from clir_bench.evaluation.judgments import from_track
 from clir_bench.tracks.track import get_track
@@ -42,6 +43,24 @@ def test_randomisation_p_matches_exact_enumeration():
     assert randomisation_p(d, flips=40_000, seed=1) == pytest.approx(exact, abs=0.01)
 
 
+def test_a_topic_row_is_the_mean_of_per_topic_differences():
+    """Recomputed from per-query AP: per unit, each language's mean over its queries on it, averaged
+    over the class's languages; the row is the mean over units of A - B."""
+    judged = clir_bench.load_judgments(track="noise-0.3")
+    a, b = (clir_bench.score(SUBS / n / "run.trec.gz", judgments=judged, resamples=0)
+            for n in ("optical-sinkhorn", "encoder-ft"))
+    rows = {r.group: r for r in clir_bench.compare(a, b, judgments=judged, resamples=200).rows}
+    low = [lang for lang, c in judged.classes.items() if c == "low"]
+    cells: dict = {}
+    for q in judged.qrels:
+        if judged.lang_of[q] in low:
+            cells.setdefault(judged.topic(q), {}).setdefault(judged.lang_of[q], []).append(
+                a.per_query[q]["map"] - b.per_query[q]["map"])
+    per_unit = [sum(sum(v) / len(v) for v in langs.values()) / len(langs) for langs in cells.values()]
+    assert rows["low mean"].diff == pytest.approx(sum(per_unit) / len(per_unit), abs=1e-12)
+    assert rows["low mean"].n == len(per_unit)
+
+
 def test_compare_cli_on_reference_runs(cli):
     a, b = SUBS / "optical-sinkhorn" / "run.trec.gz", SUBS / "encoder-ft" / "run.trec.gz"
     code, output = cli("compare", a, b, "--track", "noise-0.3", "--json", "--bootstrap", "500")
@@ -51,13 +70,19 @@ def test_compare_cli_on_reference_runs(cli):
     track = get_track("noise-0.3")
     assert list(rows) == [*track.languages, "mean", "low mean", "high mean", "gap"]
     judgments = from_track(track)
-    asked = {}  # topic -> the classes that ask it: the UDHR paragraphs, not 14 x 50 queries
-    for q, t in judgments.topic_of.items():
-        asked.setdefault(t, set()).add(track.languages[judgments.lang_of[q]])
-    both = [t for t, classes in asked.items() if classes == {"low", "high"}]
-    assert rows["low mean"]["n"] == sum("low" in c for c in asked.values()) == 51  # + article 2 of so and yo
-    assert rows["gap"]["unit"] == "topics" and rows["gap"]["n"] == len(both) == 50
+    asked = {}  # unit -> the classes that ask it: the UDHR paragraphs, not 14 x 50 queries
+    for q in judgments.topic_of:
+        asked.setdefault(judgments.topic(q), set()).add(track.languages[judgments.lang_of[q]])
+    # 50 paragraphs; so and yo ask article 2 as one query (udhr-0200), whose best documents are
+    # paragraphs udhr-0201 and udhr-0202: the three are one unit, asked by both classes
+    assert "udhr-0200+udhr-0201+udhr-0202" in asked and len(asked) == 49
+    assert all(classes == {"low", "high"} for classes in asked.values())
+    assert rows["low mean"]["n"] == rows["high mean"]["n"] == rows["gap"]["n"] == 49
+    assert rows["gap"]["unit"] == "topics"
     assert rows["gap"]["diff"] == pytest.approx(rows["high mean"]["diff"] - rows["low mean"]["diff"])
+    for row in rows.values():  # one estimand: the estimate is A - B and the mean of the tested differences
+        assert row["diff"] == pytest.approx(row["a"] - row["b"], abs=1e-12)
+        assert row["ci"][0] <= row["diff"] <= row["ci"][1]
     holm = [r["p_t_holm"] for r in result["rows"] if r["p_t_holm"] is not None]
     assert all(h >= r["p_t"] for r in result["rows"] for h in [r["p_t_holm"]] if h is not None) and holm
     code, same = cli("compare", a, a, "--track", "noise-0.3", "--json", "--bootstrap", "500")
