@@ -33,29 +33,32 @@ def load_track(name_or_path: str | Path) -> Track:
 
 
 def load_judgments(*, track: Track | str | Path | None = None, qrels: Mapping | Path | str | None = None,
-                   run: Run | Path | str | None = None, metrics: Sequence[str] | None = None) -> Judgments:
-    """What runs are scored against, bound once: a track (name, path or Track), qrels (a file or
-    {qid: {docid: grade}}), or the built-in track whose queries `run` holds. Pass it to `score`
-    and `compare` as `judgments=` to reuse it."""
-    return find_judgments(run=run, track=track, qrels=qrels, metrics=metrics)[0]
+                   run: Run | Path | str | None = None, metrics: Sequence[str] | None = None,
+                   split: str = "test") -> Judgments:
+    """What runs are scored against, bound once: a track (name, path or Track; its test split, or
+    `split="dev"` for tuning), qrels (a file or {qid: {docid: grade}}), or the built-in track whose
+    queries `run` holds. Pass it to `score` and `compare` as `judgments=` to reuse it."""
+    return find_judgments(run=run, track=track, qrels=qrels, metrics=metrics, split=split)[0]
 
 
 def find_judgments(*, run: Run | Path | str | None = None, track: Track | str | Path | None = None,
-                   qrels: Mapping | Path | str | None = None, metrics: Sequence[str] | None = None
-                   ) -> tuple[Judgments, str | None]:
+                   qrels: Mapping | Path | str | None = None, metrics: Sequence[str] | None = None,
+                   split: str = "test") -> tuple[Judgments, str | None]:
     """What to score against: a track, a qrels file or mapping, or else the built-in track whose
     queries the run holds. Returns the judgments and, when the track was recognised, a note saying so."""
     from clir_bench.tracks.recognise import detect_track, sample_qids
 
     if track is not None and qrels is not None:
         raise ClirBenchError("pass a track or qrels (--track or --qrels), not both")
+    if qrels is not None and split != "test":
+        raise ClirBenchError(f"split {split!r} needs a track: a qrels file is what it is")
     note = None
     if isinstance(qrels, Mapping):
         j = from_qrels_mapping({str(q): dict(d) for q, d in qrels.items()})
     elif qrels is not None:
         j = from_qrels(Path(qrels))
     elif track is not None:
-        j = from_track(track if isinstance(track, Track) else load_track(track))
+        j = from_track(track if isinstance(track, Track) else load_track(track), split)
     elif run is None:
         raise ClirBenchError("pass a track or qrels to score against")
     else:
@@ -65,27 +68,27 @@ def find_judgments(*, run: Run | Path | str | None = None, track: Track | str | 
             found, twins = detect_track(sample_qids(regular_file(Path(run), "run file")), str(run))
         same = f" (same test data as {', '.join(twins)})" if twins else ""
         note = f"recognised the queries of track {found.name}{same}; pass a track to choose"
-        j = from_track(found)
+        j = from_track(found, split)
     return (j.with_metrics(metrics) if metrics else j), note
 
 
-def _judged(run, track, qrels, judgments: Judgments | None, metrics) -> Judgments:
+def _judged(run, track, qrels, judgments: Judgments | None, metrics, split: str = "test") -> Judgments:
     if judgments is not None:
         if track is not None or qrels is not None:
             raise ClirBenchError("pass judgments, or a track or qrels, not both")
         return judgments.with_metrics(metrics) if metrics else judgments
-    return find_judgments(run=run, track=track, qrels=qrels, metrics=metrics)[0]
+    return find_judgments(run=run, track=track, qrels=qrels, metrics=metrics, split=split)[0]
 
 
 def score(run: Run | Path | str, *, track: Track | str | Path | None = None, qrels: Mapping | Path | str | None = None,
           judgments: Judgments | None = None, metrics: Sequence[str] | None = None, resamples: int = 10_000,
-          seed: int = 0) -> ScoreReport:
+          seed: int = 0, split: str = "test") -> ScoreReport:
     """Validate and score `run` (a TREC file path, or {qid: {docid: score}}) against `judgments`
     (from `load_judgments`), a track (name, path or Track), qrels (a file or {qid: {docid: grade}}),
-    or the track its queries belong to. `metrics` overrides the track's (the first is primary);
-    `resamples=0`: no intervals. Raises ClirBenchError (InvalidRun, with every problem) for a run
-    that fails validation."""
-    j = _judged(run, track, qrels, judgments, metrics)
+    or the track its queries belong to (`split="dev"`: its dev split, for tuning). `metrics`
+    overrides the track's (the first is primary); `resamples=0`: no intervals. Raises
+    ClirBenchError (InvalidRun, with every problem) for a run that fails validation."""
+    j = _judged(run, track, qrels, judgments, metrics, split)
     return score_run(run if isinstance(run, Mapping) else Path(run), j, resamples=resamples, seed=seed)
 
 

@@ -21,6 +21,7 @@ from clir_bench.models import DEFAULT_ENCODER  # noqa: F401  (re-exported for th
 out = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False, emoji=False, highlight=False)
 
+SplitOpt = Annotated[str, typer.Option(help="test, or dev (every fold's dev queries: for tuning).")]
 TrackName = Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")]
 Bootstrap = Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")]
 EncoderOpt = Annotated[str, typer.Option(help="Hugging Face id or local folder.")]
@@ -80,13 +81,32 @@ def user_errors(fn):
     return wrapper
 
 
-def judgments_for(run: Path, track: str | None, qrels: Path | None):
+def judgments_for(run: Path, track: str | None, qrels: Path | None, split: str = "test"):
     from clir_bench.api import find_judgments
 
-    found, note = find_judgments(run=run, track=track, qrels=qrels)
+    found, note = find_judgments(run=run, track=track, qrels=qrels, split=split)
     if note:
         err.print(note.replace("pass a track", "pass --track"), highlight=False)
     return found
+
+
+def wrong_split(run: Path, judgments, scan) -> None:
+    """A run that fails the test split's checks but answers the dev split is a dev run: one clear
+    error that says so, instead of an error for each of its documents."""
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.evaluation.validation import scan_run
+    from clir_bench.tracks.track import get_track
+
+    if judgments.provenance.get("split") != "test" or not scan.errors.total:
+        return
+    try:
+        dev = from_track(get_track(judgments.provenance["track_file"]), "dev")
+    except ClirBenchError:
+        return
+    if not scan_run(run, dev.spec).errors.total:
+        raise ClirBenchError(f"{run} answers the dev split of track {dev.provenance['track']} (every document is "
+                             "from the fold where its query is a dev query), not the test split; score it with "
+                             "--split dev")
 
 
 def print_problems(path: Path, scan) -> None:

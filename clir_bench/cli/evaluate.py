@@ -13,6 +13,7 @@ from clir_bench.cli.common import (
     Bootstrap,
     QrelsOpt,
     RunArg,
+    SplitOpt,
     TrackOpt,
     err,
     judgments_for,
@@ -21,18 +22,20 @@ from clir_bench.cli.common import (
     say,
     user_errors,
     write_stdout,
+    wrong_split,
 )
 from clir_bench.cli.tables import comparison_table, score_table
 
 
 @app.command()
 @user_errors
-def validate(run: RunArg, track: TrackOpt = None, qrels: QrelsOpt = None) -> None:
+def validate(run: RunArg, track: TrackOpt = None, qrels: QrelsOpt = None, split: SplitOpt = "test") -> None:
     """Check a TREC run file strictly; list every problem with file:line."""
     from clir_bench.evaluation.validation import scan_run
 
-    judgments = judgments_for(run, track, qrels)
+    judgments = judgments_for(run, track, qrels, split)
     scan = scan_run(run, judgments.spec)
+    wrong_split(run, judgments, scan)
     for found, expected in judgments.absent(set(scan.qids)):
         scan.warnings.add(0, found, expected)
     print_problems(run, scan)
@@ -53,13 +56,18 @@ def score(
     resamples: Bootstrap = 10_000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes for large runs (default: cores).")] = None,
+    split: SplitOpt = "test",
 ) -> None:
     """Validate a run, then score it with pytrec_eval: per-language metrics, high/low means, gap."""
     from clir_bench.core.files import write_text_atomic
-    from clir_bench.evaluation.scoring import score_run
+    from clir_bench.evaluation.scoring import InvalidRun, score_run
 
-    judgments = judgments_for(run, track, qrels)
-    report = score_run(run, judgments, resamples=resamples, seed=seed, workers=workers)
+    judgments = judgments_for(run, track, qrels, split)
+    try:
+        report = score_run(run, judgments, resamples=resamples, seed=seed, workers=workers)
+    except InvalidRun as e:
+        wrong_split(run, judgments, e.scan)
+        raise
     text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
     if output:
         write_text_atomic(output, text, protect=(run,))
@@ -107,12 +115,13 @@ def compare(
     metric: Annotated[str | None, typer.Option(help="Metric (default: the primary).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     resamples: Bootstrap = 10_000,
+    split: SplitOpt = "test",
 ) -> None:
     """Paired comparison of two runs: per language, and the low mean, high mean and gap over topics,
     with t and randomisation tests (Holm), minimum detectable differences and topics needed."""
     from clir_bench.api import compare as paired
 
-    judgments = judgments_for(run_a, track, qrels)
+    judgments = judgments_for(run_a, track, qrels, split)
     result = paired(run_a, run_b, judgments=judgments, metric=metric, resamples=resamples)
     if as_json:
         write_stdout(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")

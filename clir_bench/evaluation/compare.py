@@ -155,6 +155,8 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
     """Paired comparison of two reports scored against the same judgments; `only` keeps those
     rows (e.g. {"low mean", "gap"}), so that Holm corrects over that family alone."""
     metric = metric or a.primary
+    if a.provenance.get("split", "test") != b.provenance.get("split", "test"):
+        raise ClirBenchError("one run was scored on the dev split and the other on test; score both on one split")
     if a.provenance.get("qrels_sha256") != b.provenance.get("qrels_sha256"):
         raise ClirBenchError("the two runs were scored against different qrels; score both against one track")
     if metric not in a.metrics or metric not in b.metrics:

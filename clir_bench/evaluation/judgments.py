@@ -94,30 +94,44 @@ class Judgments:
         return replace(self, metrics=tuple(dict.fromkeys(metric(n) for n in names)))
 
 
-def from_track(track) -> Judgments:
-    """The test split of `track`: every query must be the track's, and rank only the documents its
-    fold searches (for a track of one fold: the collection's)."""
-    qrels, lang_of, docs_of, topic_of = {}, {}, {}, {}
+SPLITS = ("test", "dev")
+
+
+def from_track(track, split: str = "test") -> Judgments:
+    """The test (or dev) split of `track`: every query must be the track's, and rank only the
+    documents its fold searches (for a track of one fold: the collection's). A cross-validated
+    track's dev split joins every fold's dev queries (each asked in one fold, as test queries are)."""
+    from clir_bench.core.errors import ClirBenchError
+
+    if split not in SPLITS:
+        raise ClirBenchError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
+    if split != "test" and not all(p.collection.has_split(split) for p in track.fold_tracks()):
+        raise ClirBenchError(f"track {track.name} has no {split} split; score against its test split")
+    qrels, lang_of, docs_of, topic_of, fold_of = {}, {}, {}, {}, {}
     for part in track.fold_tracks():
-        for lang, pair in part.data("test").items():
+        for lang, pair in part.data(split).items():
             topic_of.update(pair.topics or {})
             docset = pair.docs.ids() if hasattr(pair.docs, "ids") else frozenset(pair.docs)
             for q in pair.queries:
                 lang_of[q] = lang
                 docs_of[q] = docset
+                if track.cross_validated:
+                    fold_of[q] = part.fold
             for q, judged in pair.qrels.items():
                 qrels[q] = judged
                 lang_of.setdefault(q, lang)
     example = next(iter(lang_of), "")
-    fold_of = track.fold_of()
+    which = "" if split == "test" else f"{split} "
     spec = RunSpec(qids=frozenset(lang_of), strict_qids=True, docs_of=docs_of, max_docs=track.max_docs_per_query,
-                   expected_qids=f"a query of track {track.name} (like {example!r})",
-                   expected_docs="a document of the query's fold (its test and dev paragraphs; `data export` lists "
-                                 "them in fold-F/documents)" if fold_of else "a document of the collection")
-    provenance = {"track": track.name, "track_version": track.version, "track_file": track.path,
+                   expected_qids=f"a {which}query of track {track.name} (like {example!r})",
+                   expected_docs=f"a document of the fold where the query is a {split} query (its test and dev "
+                                 "paragraphs; `data export` lists them in fold-F/documents)" if fold_of
+                   else "a document of the collection")
+    provenance = {"track": track.name, "track_version": track.version, "split": split, "track_file": track.path,
                   "collection": track.collection.describe(), "qrels_sha256": qrels_sha256(qrels),
                   "bitext_sha256": track.bitext_sha256(), "noise": track.noise.describe(), "seed": track.seed}
-    return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics, f"track {track.name}", provenance,
+    return Judgments(qrels, lang_of, dict(track.languages), spec, track.metrics,
+                     f"track {track.name}" + (f" ({split} split)" if split != "test" else ""), provenance,
                      topic_of, fold_of)
 
 

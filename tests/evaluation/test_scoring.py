@@ -139,3 +139,34 @@ def test_unrecognised_run_asks_for_a_track(cli, tmp_path):
 def test_track_and_qrels_together_is_refused(cli, runs, tmp_path):
     code, output = cli("score", runs / "ok" / "good.trec", "--track", "noise-0.0", "--qrels", tmp_path / "q")
     assert code == 1 and "not both" in output
+
+
+def test_dev_split_is_scored_and_a_dev_run_scored_as_test_says_so(cli, tmp_path):
+    """A participant tunes on dev: `score --split dev` joins every fold's dev queries with the same
+    summary; the same run scored as test gets one error naming the cause, not one per document."""
+    import random
+
+    import clir_bench
+    from clir_bench.evaluation.judgments import from_track
+
+    dev = from_track(clir_bench.load_track("noise-0.3"), "dev")
+    rng = random.Random(0)
+    lines = []
+    for q in sorted(dev.qrels):
+        docs = sorted(dev.spec.docs_of[q])
+        rng.shuffle(docs)
+        relevant = sorted(d for d, g in dev.qrels[q].items() if g > 0)
+        ranked = relevant[:1] + [d for d in docs if d not in relevant[:1]]
+        lines += [f"{q} Q0 {d} {r} {1000 - r} dev-run" for r, d in enumerate(ranked[:100], 1)]
+    run = tmp_path / "dev.trec"
+    run.write_text("\n".join(lines) + "\n")
+    code, output = cli("score", run, "--track", "noise-0.3", "--split", "dev", "--json", "--bootstrap", "200")
+    assert code == 0, output
+    report = json.loads(output[output.index("{"):])
+    assert report["provenance"]["split"] == "dev" and report["summary"]["map"]["gap"] is not None
+    assert report == json.loads(json.dumps(
+        clir_bench.score(run, track="noise-0.3", split="dev", resamples=200).to_dict()))
+    for command in ("score", "validate"):
+        code, output = cli(command, run, "--track", "noise-0.3")
+        assert code == 1 and "answers the dev split of track noise-0.3" in output and "--split dev" in output
+        assert output.count("error:") == 1
