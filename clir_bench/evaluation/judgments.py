@@ -124,7 +124,7 @@ def from_track(track, split: str = "test") -> Judgments:
     which = "" if split == "test" else f"{split} "
     spec = RunSpec(qids=frozenset(lang_of), strict_qids=True, docs_of=docs_of, max_docs=track.max_docs_per_query,
                    expected_qids=f"a {which}query of track {track.name} (like {example!r})",
-                   expected_docs=f"a document of the fold where the query is a {split} query (its test and dev "
+                   expected_docs=f"a document of the query's fold (where it is a {split} query: its test and dev "
                                  "paragraphs; `data export` lists them in fold-F/documents)" if fold_of
                    else "a document of the collection")
     provenance = {"track": track.name, "track_version": track.version, "split": split, "track_file": track.path,
