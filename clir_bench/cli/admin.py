@@ -121,10 +121,15 @@ def leaderboard_build(
 
     start = time.perf_counter()
     if sys.stderr.isatty():
-        from rich.progress import Progress
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("scoring", total=None)
+        try:  # the folders that look like submissions: k of N as they are scored
+            total = sum(1 for _ in Path(submissions).glob("*/*/metadata.json")) or None
+        except OSError:
+            total = None
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("scoring", total=total)
             summary = build(submissions=submissions, out=out_dir, resamples=resamples,
                             progress=lambda where: bar.update(task, advance=1, description=where))
     else:
@@ -132,6 +137,28 @@ def leaderboard_build(
     out.print(f"leaderboard: {summary['submissions']} submission(s) on {summary['tracks']} track(s), "
               f"{summary['invalid']} invalid; {summary['scored']} scored, {summary['cache_hits']} from the cache; "
               f"{summary['files']} files in {time.perf_counter() - start:.1f} s. Open {out_dir / 'index.html'}",
+              highlight=False)
+
+
+@board_app.command("check")
+@user_errors
+def leaderboard_check(
+    submissions: Annotated[Path, typer.Option(help="The submissions store.")] = Path("submissions"),
+) -> None:
+    """Validate every entry of the store (metadata, runs, diagnoses) without writing anything: what the
+    hosting repository's CI runs on a proposed submission. Exits 1 on any error."""
+    from clir_bench.leaderboard.check import check_store
+
+    report = check_store(submissions)
+    for line in report.errors:
+        say(err, "error:", "red", line)
+    for line in report.warnings:
+        say(err, "warning:", "yellow", line)
+    if not report.ok:
+        say(err, f"{submissions}: {len(report.errors)} error(s)", "bold red",
+            f"in {report.entries} entries; fix them and run again")
+        raise typer.Exit(1)
+    out.print(f"{submissions}: {report.entries} entries, all valid ({len(report.warnings)} warning(s))",
               highlight=False)
 
 

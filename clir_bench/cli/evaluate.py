@@ -102,7 +102,8 @@ def submit(
     for line in report.warnings:
         say(err, "warning:", "yellow", line)
     out.print(score_table(report))
-    out.print(f"stored as {stored.folder}; build the site with `clir-bench leaderboard build`", highlight=False)
+    where = "" if submissions == Path("submissions") else f" --submissions {submissions}"
+    out.print(f"stored as {stored.folder}; build the site with `clir-bench leaderboard build{where}`", highlight=False)
 
 
 @app.command()

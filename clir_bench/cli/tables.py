@@ -20,6 +20,8 @@ def score_table(report):
     from rich import box
     from rich.table import Table
 
+    from clir_bench.evaluation.stats import mean
+
     metrics, primary = report.metrics, report.primary
     table = Table(title=f"{report.run.path} against {report.scored_against}", box=box.SIMPLE_HEAD,
                   caption=f"95% bootstrap CIs on {primary} ({report.provenance['bootstrap']['method']}; "
@@ -33,9 +35,13 @@ def score_table(report):
         cells = [fmt(row.mean[m]) + (ci_text(row.ci) if m == primary else "") for m in metrics]
         table.add_row(lang, row.resource_class or "", f"{row.queries}" + (f" ({row.missing} absent)"
                       if row.missing else ""), *cells)
+    table.add_section()
+    means = [mean(row.mean[m] for row in report.languages.values()) for m in metrics]
+    table.add_row("mean over languages", "", "", *[fmt(v) + (ci_text(report.mean_ci) if m == primary else "")
+                                                   for m, v in zip(metrics, means, strict=True)],
+                  style="bold")  # what the leaderboard ranks by
     summary = report.summary
     if summary:
-        table.add_section()
         for which, label in (("high", "high mean"), ("low", "low mean"), ("gap", "gap = high - low"),
                              ("relative_gap", "relative gap")):
             cells = [fmt(getattr(summary.by_metric[m], which)) + (ci_text(summary.ci[which]) if m == primary else "")

@@ -70,9 +70,11 @@ class Comparison:
     rows: list[Difference] = field(default_factory=list)
     alpha: float = ALPHA
     power: float = POWER
+    provenance: dict = field(default_factory=dict)  # what was compared: the judgments and each run's sha256
 
     def to_dict(self) -> dict:
         return {"a": self.a, "b": self.b, "metric": self.metric, "alpha": self.alpha, "power": self.power,
+                "provenance": self.provenance,
                 "tests": "two-sided paired t and paired randomisation (sign flips), Holm over the rows",
                 "estimand": ESTIMAND,
                 "rows": [{**asdict(r), "ci": list(r.ci), "significant": r.significant} for r in self.rows]}
@@ -200,4 +202,7 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
     adjusted_r = holm([r.p_randomisation for r in rows])
     rows = [Difference(**{**r.__dict__, "p_t_holm": pt, "p_randomisation_holm": pr})
             for r, pt, pr in zip(rows, adjusted_t, adjusted_r, strict=True)]
-    return Comparison(a=names[0], b=names[1], metric=metric, rows=rows)
+    keep = ("track", "track_version", "split", "collection", "qrels_sha256", "bitext_sha256", "harness", "pytrec_eval")
+    provenance = {**{k: a.provenance[k] for k in keep if k in a.provenance},
+                  "a_sha256": a.run.sha256, "b_sha256": b.run.sha256}
+    return Comparison(a=names[0], b=names[1], metric=metric, rows=rows, provenance=provenance)

@@ -25,7 +25,7 @@ from clir_bench.leaderboard.data import Board, Cache, collect
 
 MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
-STATIC = ("site.css", "sort.js")
+STATIC = ("site.css", "sort.js", "favicon.svg")
 MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
 CHANGES = (  # what changed, for readers comparing numbers across builds
     {"what": "harness 0.1.0, reports format 2", "change": "class means, gap and the mean over languages carry "
