@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 from synthetic_store import synthetic_run
@@ -129,3 +130,29 @@ def test_a_rerun_within_tolerance_leaves_the_reference_record_alone(tmp_path):
     said = record_reference(root=root, track=track, name="encoder-zs", run=changed, description="d", info={})
     assert said.startswith("recorded as")
     assert gzip.decompress((folder / "run.trec.gz").read_bytes()) == changed.read_bytes()
+
+
+def test_leaderboard_check_passes_the_real_store_and_names_each_bad_entry(cli, tmp_path):
+    """What the hosting repository's CI runs on a proposed submission: every entry validated, each
+    problem with its place, exit 1; nothing written."""
+    import shutil
+
+    real = Path(__file__).parents[2] / "submissions"
+    code, output = cli("leaderboard", "check", "--submissions", real)
+    assert code == 0 and "all valid" in output, output
+    store = tmp_path / "store"
+    shutil.copytree(real / "noise-0.3", store / "noise-0.3")
+    lines = gzip.decompress((store / "noise-0.3" / "bm25" / "run.trec.gz").read_bytes()).decode().splitlines()
+    lines[8] = lines[8].replace(lines[8].split()[2], "udhr-9999")
+    (store / "noise-0.3" / "bm25" / "run.trec.gz").unlink()
+    (store / "noise-0.3" / "bm25" / "run.trec").write_text("\n".join(lines) + "\n")
+    (store / "noise-0.3" / "stray.txt").write_text("x")
+    (store / "noise-0.3" / "diagnostics.json").write_text("{not json")
+    before = sorted(p.relative_to(store) for p in store.rglob("*"))
+    code, output = cli("leaderboard", "check", "--submissions", store)
+    assert code == 1
+    assert "noise-0.3/bm25/run.trec:9: found document 'udhr-9999'" in output
+    assert "noise-0.3/stray.txt: not a submission folder" in output
+    assert "noise-0.3/diagnostics.json: found a file that is not a recorded noise diagnosis" in output
+    assert "3 error(s)" in output and "Traceback" not in output
+    assert sorted(p.relative_to(store) for p in store.rglob("*")) == before
