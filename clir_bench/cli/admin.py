@@ -95,12 +95,15 @@ def data_export(
     track: TrackName,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (must be empty or absent).")],
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")] = False,
+    with_noise_manifest: Annotated[bool, typer.Option(
+        "--with-noise-manifest", help="Also write which bitext pairs are corrupted: for analysis only (a system "
+                                      "that trains on it escapes the track's condition).")] = False,
 ) -> None:
     """Write queries, documents, qrels and the noisy bitext of a track, with a manifest."""
     from clir_bench.sources.export import export
     from clir_bench.tracks.track import get_track
 
-    manifest = export(get_track(track), out_dir, force=force)
+    manifest = export(get_track(track), out_dir, force=force, noise_manifest=with_noise_manifest)
     out.print(f"wrote {len(manifest['files']) + 1} files to {out_dir} (checksums in manifest.json)")
 
 

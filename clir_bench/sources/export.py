@@ -106,9 +106,13 @@ test queries, then `clir-bench score RUN --track {name}`. Tune on `dev` only.
 - documents: docid, text.
 - qrels/SPLIT.txt: TREC qrels, grade 2 = the aligned paragraph, 1 = same article.
 - bitext/LANG.tsv: id, text (LANG), english. The training data: {noise}.
-- noise-manifest.tsv: which pairs the noise corrupted; for analysis, not for training.
-- manifest.json: sha256 of every file.
+{noise_manifest}- manifest.json: sha256 of every file (the bitext checksum is the track's, which covers the
+  noise manifest: `clir-bench tracks show {name}` prints it).
 {folds}"""
+
+NOISE_MANIFEST = {
+    False: "", True: "- noise-manifest.tsv: which pairs the noise corrupted. FOR ANALYSIS ONLY: a system that reads "
+                     "it\n  to train escapes the condition the track measures, and is not comparable on the board.\n"}
 
 FOLDS = """
 Cross-validated: everything above lies per fold under fold-F/, and folds.tsv maps each test
@@ -117,10 +121,13 @@ and tuned on fold-F's dev queries, ranking fold-F's documents; one run holds eve
 """
 
 
-def export(track, out: Path, *, force: bool = False) -> dict:
-    """Write the track's files to `out` atomically; return the manifest."""
+def export(track, out: Path, *, force: bool = False, noise_manifest: bool = False) -> dict:
+    """Write the track's files to `out` atomically; return the manifest. The noise manifest (which
+    bitext pairs are corrupted) is left out unless `noise_manifest`: a participant trains on the
+    noisy bitext as it is, as the track measures."""
     parts = {"test": render_split(track, "test"), "dev": render_split(track, "dev"), "bitext": render_bitext(track)}
-    files = {path: data for part in parts.values() for path, data in part.items()}
+    files = {path: data for part in parts.values() for path, data in part.items()
+             if noise_manifest or not path.endswith("noise-manifest.tsv")}
     if track.cross_validated:
         files["folds.tsv"] = _tsv(("qid", "fold"), sorted(track.fold_of().items()))
     files["track.toml"] = track.source.encode("utf-8")
@@ -128,9 +135,10 @@ def export(track, out: Path, *, force: bool = False) -> dict:
         name=track.name, version=track.version, description=track.description, harness=__version__,
         max_docs=track.max_docs_per_query, low=", ".join(track.of_class("low")),
         high=", ".join(track.of_class("high")), noise=track.noise.describe(),
-        folds=FOLDS if track.cross_validated else "").encode()
+        folds=FOLDS if track.cross_validated else "", noise_manifest=NOISE_MANIFEST[noise_manifest]).encode()
     manifest = {
         "track": track.name, "track_version": track.version, "harness": f"clir-bench {__version__}",
+        "noise_manifest": "included: for analysis only, never for training" if noise_manifest else "left out",
         "checksums": {name: digest(part) for name, part in parts.items()},
         "files": {p: {"sha256": sha256_bytes(b), "bytes": len(b)} for p, b in sorted(files.items())},
     }

@@ -27,14 +27,25 @@ def test_export_writes_every_file_with_checksums(cli, tmp_path):
         assert docs.count("\n") == 1 + len(part.data("test")["sw"].docs)
         assert docs == (fold / "documents" / "dev.tsv").read_text()
         assert (fold / "qrels" / "test.txt").is_file() and (fold / "qrels" / "dev.txt").is_file()
-        noise = (fold / "noise-manifest.tsv").read_text().splitlines()
-        assert len(noise) - 1 == len(part.noisy_bitext()[1])
+        assert not (fold / "noise-manifest.tsv").exists()  # a participant trains on the noisy bitext as it is
     folds = dict(line.split("\t") for line in (out / "folds.tsv").read_text().splitlines()[1:])
     assert folds == {q: str(f) for q, f in track.fold_of().items()} and len(folds) == 14 * 50 - 2
     assert (out / "README.md").is_file() and "folds.tsv" in (out / "README.md").read_text()
     assert (out / "track.toml").read_text() == track.source
     code, output = cli("tracks", "show", "noise-0.3")
     assert manifest["checksums"]["test"] in output and manifest["checksums"]["bitext"] in output
+
+
+def test_the_noise_manifest_is_exported_only_on_request_and_labelled(cli, tmp_path):
+    out = tmp_path / "analysis"
+    code, output = cli("data", "export", "--track", "noise-0.3", "--out", out, "--with-noise-manifest")
+    assert code == 0, output
+    track = get_track("noise-0.3")
+    for part in track.fold_tracks():
+        noise = (out / f"fold-{part.fold}" / "noise-manifest.tsv").read_text().splitlines()
+        assert len(noise) - 1 == len(part.noisy_bitext()[1])
+    assert "FOR ANALYSIS ONLY" in (out / "README.md").read_text()
+    assert json.loads((out / "manifest.json").read_text())["noise_manifest"].startswith("included")
 
 
 def test_export_refuses_a_non_empty_folder_without_force(cli, tmp_path):
