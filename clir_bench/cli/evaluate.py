@@ -92,13 +92,21 @@ def submit(
     url: Annotated[str, typer.Option(help="Paper or code (http/https).")] = "",
     submissions: Annotated[Path, typer.Option(help="The submissions store.")] = Path("submissions"),
     resamples: Bootstrap = 10_000,
+    resources: Annotated[str, typer.Option(help="What the system used, comma-separated: track-bitext (the "
+                                                "track's condition), external-mt, external-parallel, "
+                                                "noise-manifest. Anything beyond track-bitext is another "
+                                                "condition on the board.")] = "track-bitext",
+    pretrained: Annotated[str, typer.Option(help="Pretrained models used (names or ids), e.g. "
+                                                 "'intfloat/multilingual-e5-small'.")] = "",
 ) -> None:
     """Validate and score a run, then store it in SUBMISSIONS/TRACK/NAME for the leaderboard."""
     from clir_bench.leaderboard.store import submit as store_submission
     from clir_bench.tracks.track import get_track
 
     stored, report = store_submission(run=run, track=get_track(track), name=name, root=submissions, team=team,
-                                      description=description, url=url, resamples=resamples)
+                                      description=description, url=url, resamples=resamples,
+                                      resources=[r.strip() for r in resources.split(",") if r.strip()],
+                                      pretrained=pretrained or None)
     for line in report.warnings:
         say(err, "warning:", "yellow", line)
     out.print(score_table(report))

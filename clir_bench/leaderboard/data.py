@@ -28,7 +28,7 @@ from clir_bench.core.files import sha256_file
 from clir_bench.core.languages import LANGUAGES
 from clir_bench.evaluation.report import FORMAT, ScoreReport
 from clir_bench.evaluation.stats import ALPHA, mean
-from clir_bench.leaderboard.store import Invalid, Submission, discover
+from clir_bench.leaderboard.store import Invalid, Submission, condition, discover
 
 SEED = 0
 COMPARE_RESAMPLES = 2000  # bootstrap resamples of a paired difference on the board
@@ -123,6 +123,7 @@ def _row(sub: Submission, report: ScoreReport) -> dict:
         "ci": {"mean": list(report.mean_ci), **{k: ci.get(k) for k in ("low", "high", "gap", "relative_gap")}},
         "system": sub.meta.get("system", {}), "vs_top": None, "group": None, "kind": _kind(sub.meta),
         "run_sha256": report.run.sha256, "warnings": len(report.warnings), "protocol": _protocol(sub.meta),
+        "condition": condition(sub.meta), "resources": sub.meta.get("resources"),
     }
 
 

@@ -37,7 +37,27 @@ FIELDS = {  # key -> (type, required)
     "name": (str, True), "team": (str, True), "description": (str, True), "url": (str, True),
     "track": (str, True), "track_version": (int, True), "produced_by": (str, True),
     "harness_version": (str, True), "date": (str, True), "system": (dict, False),
+    "resources": (list, False), "pretrained": (str, False),
 }
+# What a run may have used beyond the pretrained models it names: the track's condition is its
+# noisy bitext alone; anything else makes the run another condition, marked on the board.
+RESOURCES = {
+    "track-bitext": "the track's noisy bitext only (the track's condition)",
+    "external-mt": "machine translation trained outside the track",
+    "external-parallel": "parallel or clean data beyond the track's bitext",
+    "noise-manifest": "the noise manifest (which training pairs are corrupted)",
+}
+CONSTRAINED = {"track-bitext"}
+
+
+def condition(meta: dict) -> str:
+    """"track" (the track's bitext only), "beyond" (more than the track gives), or "undeclared"
+    (a participant's run that names no resources). The harness's own runs use the track's data only."""
+    if meta.get("produced_by") == "harness":
+        return "track"
+    if "resources" not in meta:
+        return "undeclared"
+    return "track" if set(meta["resources"]) <= CONSTRAINED else "beyond"
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,13 @@ def check_metadata(meta, where: str) -> dict:
                              f"expected one of {', '.join(PRODUCERS)}")
     if not _is_date(meta["date"]):
         raise ClirBenchError(f"{where}: key 'date': found {meta['date'][:40]!r}, expected a date YYYY-MM-DD")
+    for value in meta.get("resources", []):
+        if value not in RESOURCES:
+            raise ClirBenchError(f"{where}: key 'resources': found {str(value)[:40]!r}, expected any of "
+                                 f"{', '.join(RESOURCES)}")
+    if len(meta.get("pretrained", "")) > LIMITS["description"]:
+        raise ClirBenchError(f"{where}: key 'pretrained': found {len(meta['pretrained'])} characters, expected at "
+                             f"most {LIMITS['description']}")
     if len(meta.get("system", {})) > 50:
         raise ClirBenchError(f"{where}: key 'system': found {len(meta['system'])} entries, expected at most 50")
     for key, value in meta.get("system", {}).items():
@@ -122,10 +149,15 @@ def _is_date(text: str) -> bool:
 
 
 def metadata(*, name: str, track, team: str = "", description: str = "", url: str = "",
-             produced_by: str = "participant", system: dict | None = None) -> dict:
+             produced_by: str = "participant", system: dict | None = None, resources: list[str] | None = None,
+             pretrained: str | None = None) -> dict:
     meta = {"name": name, "team": team, "description": description, "url": url, "track": track.name,
             "track_version": track.version, "produced_by": produced_by, "harness_version": __version__,
             "date": datetime.datetime.now(datetime.UTC).date().isoformat()}
+    if resources is not None:
+        meta["resources"] = list(dict.fromkeys(resources))
+    if pretrained:
+        meta["pretrained"] = pretrained
     if system:
         meta["system"] = {k: v for k, v in system.items() if isinstance(v, (str, int, float, bool))}
     return check_metadata(meta, "metadata")
@@ -289,7 +321,8 @@ def conflicts(*, root: Path, meta: dict, sha256: str) -> list[str]:
 
 
 def submit(*, run: Path, track, name: str, root: Path, team: str = "", description: str = "", url: str = "",
-           produced_by: str = "participant", resamples: int = 10_000) -> tuple[Submission, ScoreReport]:
+           produced_by: str = "participant", resamples: int = 10_000, resources: list[str] | None = None,
+           pretrained: str | None = None) -> tuple[Submission, ScoreReport]:
     """Validate and score RUN against TRACK, refuse duplicates, then store it. Returns it and its report."""
     from clir_bench.evaluation.judgments import from_track
     from clir_bench.evaluation.scoring import score_run
@@ -298,7 +331,7 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
         raise ClirBenchError(f"track {track.name!r} ({track.path}) is not a built-in track; the store and the "
                              "leaderboard hold runs for built-in tracks (see `clir-bench tracks`)")
     meta = metadata(name=check_slug(name), track=track, team=team, description=description, url=url,
-                    produced_by=produced_by)
+                    produced_by=produced_by, resources=resources, pretrained=pretrained)
     if not Path(run).is_file():
         raise ClirBenchError(f"run file {run} does not exist")
     sha = content_sha256(run)

@@ -156,3 +156,25 @@ def test_leaderboard_check_passes_the_real_store_and_names_each_bad_entry(cli, t
     assert "noise-0.3/diagnostics.json: found a file that is not a recorded noise diagnosis" in output
     assert "3 error(s)" in output and "Traceback" not in output
     assert sorted(p.relative_to(store) for p in store.rglob("*")) == before
+
+
+def test_declared_resources_mark_another_condition_on_the_board(cli, run_file, tmp_path):
+    from clir_bench.leaderboard.data import Cache, collect
+
+    root = tmp_path / "subs"
+    code, output = _submit(cli, run_file, root, "uses-mt", "--resources", "track-bitext,external-mt",
+                           "--pretrained", "facebook/nllb-200-distilled-600M")
+    assert code == 0, output
+    meta = json.loads((root / "noise-0.3" / "uses-mt" / "metadata.json").read_text())
+    assert meta["resources"] == ["track-bitext", "external-mt"] and meta["pretrained"].startswith("facebook/")
+    other = run_file.with_name("other.trec")
+    other.write_text(synthetic_run(get_track("noise-0.3"), skill=0.7, seed=2))
+    assert _submit(cli, other, root, "bitext-only")[0] == 0  # the default: the track's condition
+    code, output = _submit(cli, run_file, root, "typo", "--resources", "external-tm")
+    assert code == 1 and "found 'external-tm', expected any of track-bitext" in output
+    board = collect(root=root, cache=Cache(None, tmp_path / "cache"), resamples=200)
+    rows = {r["name"]: r for r in board.tracks[0]["rows"]}
+    assert rows["uses-mt"]["condition"] == "beyond" and rows["bitext-only"]["condition"] == "track"
+    code, output = cli("leaderboard", "build", "--submissions", root, "--out", tmp_path / "site", "--bootstrap", "200")
+    assert code == 0, output
+    assert "beyond the track&#39;s data" in (tmp_path / "site" / "index.html").read_text()
