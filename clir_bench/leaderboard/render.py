@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -27,40 +28,23 @@ MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
 STATIC = ("site.css", "sort.js", "favicon.svg")
 MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
-CHANGES = (  # what changed, for readers comparing numbers across builds
-    {"what": "harness 0.1.0, reports format 2", "change": "class means, gap and the mean over languages carry "
-     "topic-level intervals (a paragraph asked in every language is one unit); rows show whether they are "
-     "significantly below #1; PSQ uses BM25's k1 = 1.5 (its reference runs were re-recorded)"},
-    {"what": "tracks noise-0.0 … noise-0.5, version 1", "change": "UDHR fold 0, 7 languages, misalignment noise"},
-    {"what": "tracks noise-0.0 … noise-0.5, version 2", "change": "three-fold cross-validation (every article "
-     "tested once), 14 languages, each query ranks its fold's test and dev paragraphs (about 36, was 14), R@100 "
-     "dropped; version-1 runs are listed as invalid until resubmitted"},
-    {"what": "noise diagnosis", "change": "the noise page draws each technique's detection AUC of the corrupted "
-     "training pairs against the noise rate, from the recorded `clir-bench diagnose` reports"},
-    {"what": "noise diagnosis, paired tests", "change": "which technique detects the corrupted pairs better is "
-     "a paired-bootstrap test of the AUC difference on the same pairs (Holm over each rate's tests), no longer "
-     "read from overlapping intervals"},
-    {"what": "faster training, same references", "change": "length-sorted encoding under a token budget and "
-     "students trained in two CPU processes: the noise-0.3 and noise-0.5 reference runs retrained this way equal "
-     "the recorded ones (same documents per query, scores within 1e-5)"},
-    {"what": "early stopping at the first evaluation without improvement, same references", "change": "was the "
-     "second: replayed on the dev histories of 72 students it keeps the chosen step of every one, and the "
-     "noise-0.1 and noise-0.3 references retrained this way equal the recorded runs"},
-    {"what": "noise diagnosis, constant signals", "change": "a signal that is one number up to float rounding "
-     "(balanced and partial OT's mass, the anchor term at step 0) is listed as constant, no longer drawn as a "
-     "chance-level detector; noise-0.1 diagnosed for all five trained systems"},
-    {"what": "p-values near 0.05", "change": "shown with as many digits as keep them on their side of 0.05 "
-     "(0.04998, not 0.050), and recorded in diagnoses to six places (was four, which wrote 0.049975 as 0.05)"},
-    {"what": "packed forward, same references", "change": "BERT-family encoders skip the work on padding "
-     "(noise-0.3 cold in 16 min 22 s, was 22 min 02 s); the noise-0.3 references retrained this way are unchanged"},
-    {"what": "early stopping keeps a trained step", "change": "step 0 (the untrained encoder) is evaluated and "
-     "recorded but no longer kept: encoder-ft on fold 2 of noise-0.0 and noise-0.1 had kept it on dev margins of "
-     "0.0003 and 0.0013 MAP, so the no-OT control was zero-shot on a third of its topics; those two runs (and "
-     "noise-0.1's diagnosis) were re-recorded, every other reference run is unchanged"},
-)
 RUN_COPY_LIMIT = 16 << 20  # run files up to this size are downloadable from their page
 COMPARE_COLUMNS = ["against", "group", "unit", "n", "a", "b", "diff", "ci_low", "ci_high", "sd", "t", "p_t",
                    "p_t_holm", "p_randomisation", "p_randomisation_holm", "significant", "mdd"]
+
+
+def changelog() -> list[dict]:
+    """The entries of the package's CHANGELOG.md (`- **what**: change` under `## section` headings)."""
+    from importlib import resources
+
+    text = resources.files("clir_bench").joinpath("CHANGELOG.md").read_text("utf-8")
+    out, section = [], ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        elif m := re.match(r"- \*\*(.+?)\*\*: (.+)", line):
+            out.append({"section": section, "what": m[1], "change": m[2]})
+    return out
 
 
 def _env():
@@ -280,7 +264,8 @@ def render(board: Board, w: Writer) -> None:
             for point in s["points"]:
                 other_rates[(point["track"], s["name"])] = [
                     {"track": q["track"], "rate": q["rate"]} for q in s["points"] if q["track"] != point["track"]]
-    w.text("submit.html", env.get_template("submit.html").render(root="", page="submit", changes=CHANGES, **common))
+    w.text("submit.html", env.get_template("submit.html").render(root="", page="submit", changes=changelog(),
+                                                                  **common))
     page_t = env.get_template("submission.html")
     for p in board.pages:
         base = f"s/{p['track']}/{p['name']}"
