@@ -1,0 +1,73 @@
+"""The checked tables of docs/findings.md, computed from the recorded reference runs in
+`submissions/`: per track and reference system the mean over languages, the low and high means and
+the gap of MAP; then each OT solver minus the no-OT control on the low mean and the gap over topics
+(`clir_bench.compare`: the estimate, its 95% interval, the paired t-test's p before and after Holm
+over the track's solver x statistic family, and the MDD). A test recomputes them and compares
+them with the document, so the findings cannot go stale.
+
+    python experiments/findings_table.py [submissions]   # prints the tables
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import clir_bench
+
+TRACKS = ("noise-0.0", "noise-0.1", "noise-0.3", "noise-0.5")
+SYSTEMS = ("bm25", "psq", "encoder-zs", "encoder-ft", "optical-sinkhorn", "optical-emd", "optical-unbalanced",
+           "optical-partial")
+CONTROL, SOLVERS = "encoder-ft", ("optical-sinkhorn", "optical-emd", "optical-unbalanced", "optical-partial")
+
+
+def _run(root: Path, track: str, system: str) -> Path | None:
+    found = sorted((root / track / system).glob("run.trec*"))
+    return found[0] if found else None
+
+
+def results_table(root: Path) -> str:
+    rows = ["| track | system | mean | low | high | gap |", "|---|---|---|---|---|---|"]
+    for track in TRACKS:
+        judged = clir_bench.load_judgments(track=track)
+        for system in SYSTEMS:
+            run = _run(root, track, system)
+            if run is None:
+                continue
+            r = clir_bench.score(run, judgments=judged, resamples=0)
+            m = r.summary.by_metric[r.primary]
+            rows.append(f"| {track} | {system} | {r.macro_mean:.3f} | {m.low:.3f} | {m.high:.3f} | {m.gap:.3f} |")
+    return "\n".join(rows)
+
+
+def ot_table(root: Path) -> str:
+    from clir_bench.evaluation.stats import holm
+
+    rows = ["| track | OT − control | statistic | estimate [95% CI] | p | p Holm | MDD |",
+            "|---|---|---|---|---|---|---|"]
+    for track in TRACKS:
+        judged = clir_bench.load_judgments(track=track)
+        control = _run(root, track, CONTROL)
+        tests = []
+        for solver in SOLVERS:
+            run = _run(root, track, solver)
+            if run is None or control is None:
+                continue
+            c = clir_bench.compare(run, control, judgments=judged, resamples=10_000, only={"low mean", "gap"})
+            tests += [(solver, row) for row in c.rows]
+        for (solver, row), p_holm in zip(tests, holm([row.p_t for _, row in tests]), strict=True):
+            lo, hi = row.ci
+            rows.append(f"| {track} | {solver} | {row.group} | {row.diff:+.3f} [{lo:+.3f}, {hi:+.3f}] | "
+                        f"{row.p_t:.3f} | {p_holm:.3f} | {row.mdd:.3f} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "submissions")
+    print(results_table(root))
+    print()
+    print(ot_table(root))
+
+
+if __name__ == "__main__":
+    main()
