@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from synthetic_store import make_store, synthetic_run
 
+import clir_bench
 from clir_bench.tracks.track import get_track
 
 CLI = [sys.executable, "-m", "clir_bench"]
@@ -287,7 +288,8 @@ def test_serve_answers_hostile_requests_without_tracebacks(tmp_path):
 
 def test_cache_show_and_clear(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("CLIR_BENCH_CACHE", str(tmp_path / "cache"))
-    for name, track in (("a", "noise-0.3-fold0"), ("b", "noise-0.3-fold1"), ("c", "noise-0.0-fold0")):
+    for name, track in (("encoder-ft-" + "a" * 16, "noise-0.3-fold0"), ("encoder-ft-" + "b" * 16, "noise-0.3-fold1"),
+                        ("encoder-ft-" + "c" * 16, "noise-0.0-fold0")):
         folder = tmp_path / "cache" / "students" / name
         folder.mkdir(parents=True)
         (folder / "delta.safetensors").write_bytes(b"x" * 1000)
@@ -299,5 +301,67 @@ def test_cache_show_and_clear(cli, tmp_path, monkeypatch):
     assert code == 1 and "name what to clear" in output
     code, output = cli("cache", "clear", "--track", "noise-0.3")
     assert code == 0 and "removed 2 entries" in output
-    assert [p.name for p in (tmp_path / "cache" / "students").iterdir()] == ["c"]
+    assert [p.name for p in (tmp_path / "cache" / "students").iterdir()] == ["encoder-ft-" + "c" * 16]
     assert (tmp_path / "cache" / "embeddings" / "k").is_dir()
+
+
+def test_cache_clear_removes_only_what_the_harness_wrote(cli, tmp_path, monkeypatch):
+    """$CLIR_BENCH_CACHE may point at an ordinary folder: what lies under its models/, students/ and
+    embeddings/ that the harness did not write (by name and content) is never shown or removed."""
+    cache = tmp_path / "mine"
+    monkeypatch.setenv("CLIR_BENCH_CACHE", str(cache))
+    theirs = [cache / "students" / "thesis", cache / "students" / ("x-" + "0" * 16), cache / "models" / "weights.bin",
+              cache / "embeddings" / "vectors.npy", cache / "embeddings" / ("f" * 16)]
+    for path in theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix:
+            path.write_bytes(b"keep")
+        else:
+            path.mkdir()
+            (path / "notes.txt").write_text("keep")
+    student = cache / "students" / ("encoder-ft-" + "1" * 16)
+    student.mkdir()
+    (student / "delta.safetensors").write_bytes(b"x")
+    (student / "student.json").write_text("{}")
+    (cache / "embeddings" / ("queries-" + "2" * 16 + ".safetensors")).write_bytes(b"x")
+    code, output = cli("cache", "clear", "--students", "--embeddings", "--models")
+    assert code == 0 and "removed 2 entries" in output, output
+    assert all(path.exists() for path in theirs) and not student.exists()
+
+
+def test_no_output_overwrites_an_input(cli, tmp_path):
+    """`--output` may not be the run, the qrels or the track file the command reads."""
+    run, qrels = tmp_path / "run.trec", tmp_path / "qrels.txt"
+    run.write_text("x-1 Q0 a 1 1.0 t\n")
+    qrels.write_text("x-1 0 a 1\n")
+    track = tmp_path / "my.toml"
+    track.write_text((Path(clir_bench.__file__).parent / "data" / "tracks" / "noise-0.3.toml").read_text())
+    before = {p: p.read_bytes() for p in (run, qrels, track)}
+    for args in (("--qrels", qrels, "--output", qrels), ("--qrels", qrels, "--output", run)):
+        code, output = cli("score", run, *args, "--bootstrap", "100")
+        assert code == 1 and "is the input file" in output, output
+    real = Path(clir_bench.__file__).parents[1] / "submissions" / "noise-0.3" / "bm25" / "run.trec.gz"
+    code, output = cli("score", real, "--track", track, "--output", track, "--bootstrap", "100")
+    assert code == 1 and "is the input file" in output, output
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("command", [("data", "export", "--track", "noise-0.0", "--force"),
+                                     ("leaderboard", "build", "--bootstrap", "100")])
+@pytest.mark.parametrize("case", ["someone's folder", "symbolic link", "current folder", "root", "parent"])
+def test_an_output_folder_that_is_not_ours_is_never_replaced(cli, tmp_path, monkeypatch, command, case):
+    """--force replaces only what the harness made (an export's manifest, a site's marker); a link,
+    `.`, `..` or `/` gets a clear answer, and nothing of theirs is deleted."""
+    precious = tmp_path / "work"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    monkeypatch.chdir(precious)
+    link = tmp_path / "link"
+    link.symlink_to(precious)
+    out = {"someone's folder": precious, "symbolic link": link, "current folder": ".", "root": "/",
+           "parent": ".."}[case]
+    store = Path(clir_bench.__file__).parents[1] / "submissions"
+    extra = ("--submissions", store) if command[0] == "leaderboard" else ()
+    code, output = cli(*command, "--out", out, *extra)
+    assert code == 1 and "Traceback" not in output, output
+    assert (precious / "thesis.tex").read_text() == "years of work" and link.is_symlink()

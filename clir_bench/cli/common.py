@@ -81,6 +81,12 @@ def user_errors(fn):
     return wrapper
 
 
+def inputs(*paths) -> tuple[Path, ...]:
+    """The files a command reads (a run, qrels, a track TOML given by path), which no output may
+    overwrite; a track name is not a file."""
+    return tuple(Path(p) for p in paths if p is not None and Path(p).is_file())
+
+
 def judgments_for(run: Path, track: str | None, qrels: Path | None, split: str = "test"):
     from clir_bench.api import find_judgments
 

@@ -16,6 +16,7 @@ from clir_bench.cli.common import (
     SplitOpt,
     TrackOpt,
     err,
+    inputs,
     judgments_for,
     out,
     print_problems,
@@ -70,7 +71,7 @@ def score(
         raise
     text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
     if output:
-        write_text_atomic(output, text, protect=(run,))
+        write_text_atomic(output, text, protect=inputs(run, qrels, track))
     if as_json:
         write_stdout(text)
         return

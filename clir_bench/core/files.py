@@ -162,6 +162,28 @@ def write_text_atomic(path: Path, text: str, *, protect: tuple[Path, ...] = ()) 
         raise
 
 
+def check_output_folder(path: Path, *, ours, what: str) -> None:
+    """Refuse an output folder that replacing could destroy what is not ours: `/`, the current
+    folder or one holding it, the home folder, a symbolic link, a mount point, a file, or a
+    non-empty folder for which `ours(path)` (the harness's marker) is false."""
+    path = Path(path)
+    where = f"--out {path}"
+    if path.is_symlink():
+        raise ClirBenchError(f"{where} is a symbolic link; give the folder itself, or a new one")
+    resolved = path.resolve()
+    cwd, home = Path.cwd().resolve(), Path.home().resolve()
+    if resolved == Path(resolved.anchor) or resolved == home or cwd.is_relative_to(resolved):
+        which = "the current folder or holds it" if cwd.is_relative_to(resolved) else "a root or home folder"
+        raise ClirBenchError(f"{where} is {which}; choose a folder of its own, e.g. build/NAME")
+    if path.exists() and not path.is_dir():
+        raise ClirBenchError(f"{where} exists and is not a folder; choose another --out")
+    if path.is_dir() and os.path.ismount(path):
+        raise ClirBenchError(f"{where} is a mount point; choose a folder inside it")
+    if path.is_dir() and any(path.iterdir()) and not ours(path):
+        raise ClirBenchError(f"{where} is not empty and is not {what}; it is left alone: choose an empty or new "
+                             "folder")
+
+
 @contextlib.contextmanager
 def atomic_file(path: Path) -> Iterator[Path]:
     """Yield a temp file name beside `path`, for a writer that wants a name (safetensors, torch.save,

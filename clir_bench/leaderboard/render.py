@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.core.files import atomic_dir
+from clir_bench.core.files import atomic_dir, check_output_folder
 from clir_bench.evaluation.stats import format_p
 from clir_bench.leaderboard import charts
 from clir_bench.leaderboard.data import Board, Cache, collect
@@ -299,13 +299,7 @@ def _check_folders(submissions: Path, out: Path) -> None:
     if s == o or s.is_relative_to(o) or o.is_relative_to(s):
         raise ClirBenchError(f"--out {out} and the submissions folder {submissions} overlap; choose an --out "
                              "outside it (e.g. build/leaderboard)")
-    if o == Path.cwd().resolve() or Path.cwd().resolve().is_relative_to(o):
-        raise ClirBenchError(f"--out {out} holds the current folder; choose a folder of its own")
-    if o.exists() and not o.is_dir():
-        raise ClirBenchError(f"--out {out} exists and is not a folder; choose another --out")
-    if o.is_dir() and any(o.iterdir()) and not (o / MARKER).is_file():
-        raise ClirBenchError(f"--out {out} is not empty and is not a leaderboard built by clir-bench; "
-                             "choose an empty or new folder")
+    check_output_folder(Path(out), ours=lambda p: (p / MARKER).is_file(), what="a leaderboard built by clir-bench")
 
 
 def build(*, submissions: Path, out: Path, resamples: int = 10_000,

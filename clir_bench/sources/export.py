@@ -23,7 +23,8 @@ import json
 from pathlib import Path
 
 from clir_bench import __version__
-from clir_bench.core.files import atomic_dir, sha256_bytes
+from clir_bench.core.errors import ClirBenchError
+from clir_bench.core.files import atomic_dir, check_output_folder, sha256_bytes
 
 
 def _tsv(header: tuple[str, ...], rows) -> bytes:
@@ -121,6 +122,17 @@ and tuned on fold-F's dev queries, ranking fold-F's documents; one run holds eve
 """
 
 
+def is_export(folder: Path) -> bool:
+    """Whether `folder` holds an earlier export (its manifest.json names a track and clir-bench), so that
+    `--force` may replace it; nothing else is ever replaced."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and isinstance(manifest.get("track"), str)
+            and str(manifest.get("harness", "")).startswith("clir-bench "))
+
+
 def export(track, out: Path, *, force: bool = False, noise_manifest: bool = False) -> dict:
     """Write the track's files to `out` atomically; return the manifest. The noise manifest (which
     bitext pairs are corrupted) is left out unless `noise_manifest`: a participant trains on the
@@ -142,6 +154,9 @@ def export(track, out: Path, *, force: bool = False, noise_manifest: bool = Fals
         "checksums": {name: digest(part) for name, part in parts.items()},
         "files": {p: {"sha256": sha256_bytes(b), "bytes": len(b)} for p, b in sorted(files.items())},
     }
+    if not force and Path(out).is_dir() and any(Path(out).iterdir()):
+        raise ClirBenchError(f"{out} is not empty; pass --force to replace an earlier export, or choose another --out")
+    check_output_folder(Path(out), ours=is_export, what="an export made by clir-bench (its manifest.json)")
     with atomic_dir(out, force=force) as tmp:
         for rel, data in files.items():
             target = tmp / rel

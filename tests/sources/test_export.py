@@ -55,8 +55,13 @@ def test_export_refuses_a_non_empty_folder_without_force(cli, tmp_path):
     code, output = cli("data", "export", "--track", "noise-0.0", "--out", out)
     assert code == 1 and "--force" in output
     assert (out / "notes.txt").read_text() == "keep me"
-    code, _ = cli("data", "export", "--track", "noise-0.0", "--out", out, "--force")
-    assert code == 0 and not (out / "notes.txt").exists() and (out / "manifest.json").is_file()
+    code, output = cli("data", "export", "--track", "noise-0.0", "--out", out, "--force")
+    assert code == 1 and "not an export made by clir-bench" in output  # --force replaces only an export
+    assert (out / "notes.txt").read_text() == "keep me"
+    again = tmp_path / "export"
+    assert cli("data", "export", "--track", "noise-0.0", "--out", again)[0] == 0
+    code, _ = cli("data", "export", "--track", "noise-0.3", "--out", again, "--force")
+    assert code == 0 and "noise-0.3" in (again / "manifest.json").read_text()
 
 
 def test_a_failed_export_leaves_nothing(cli, tmp_path, monkeypatch):
@@ -77,12 +82,14 @@ def test_a_failed_export_leaves_nothing(cli, tmp_path, monkeypatch):
 
     monkeypatch.undo()
     monkeypatch.setattr(export_mod.json, "dumps", fail_late)
-    (tmp_path / "old").mkdir()
+    (tmp_path / "old").mkdir()  # an earlier export, which --force may replace
     (tmp_path / "old" / "x").write_text("old")
+    (tmp_path / "old" / "manifest.json").write_text(real({"track": "noise-0.0", "harness": "clir-bench 0.1.0"}))
     with pytest.raises(OSError):
         export_mod.export(get_track("noise-0.0"), tmp_path / "old", force=True)
     assert calls and real
     assert [p.name for p in tmp_path.iterdir()] == ["old"] and (tmp_path / "old" / "x").read_text() == "old"
+    assert "noise-0.0" in (tmp_path / "old" / "manifest.json").read_text()
 
 
 def test_unwritable_output_is_a_clear_error(cli, tmp_path):
