@@ -18,6 +18,7 @@ def serve(*, folder: Path, port: int, host: str = "127.0.0.1", log: Callable[[st
     folder = Path(folder)
     if not (folder / MARKER).is_file():
         raise ClirBenchError(f"{folder} holds no built leaderboard; run `clir-bench leaderboard build --out {folder}`")
+    root = folder.resolve()
 
     class Handler(SimpleHTTPRequestHandler):
         timeout = IDLE_SECONDS  # an idle or slow connection is closed, not held by a thread forever
@@ -26,14 +27,51 @@ def serve(*, folder: Path, port: int, host: str = "127.0.0.1", log: Callable[[st
             log(f"{self.address_string()} {fmt % args}"[:500])
 
         def send_head(self):
-            if "\x00" in self.path or "%00" in self.path.lower():  # a NUL would fail in os.path
+            """Only regular files whose real path lies inside the site; a folder serves its index.html
+            (never a listing); a redirect stays on this host."""
+            from urllib.parse import quote, unquote, urlsplit
+
+            raw = urlsplit(self.path).path
+            if "\x00" in raw or "%00" in raw.lower():  # a NUL would fail in os.path
                 self.send_error(400, "Bad request: NUL in the path")
                 return None
-            try:
-                return super().send_head()
-            except ValueError:
-                self.send_error(400, "Bad request")
+            parts = [part for part in unquote(raw).split("/") if part not in ("", ".")]
+            if any(part == ".." or "\\" in part for part in parts):
+                self.send_error(404, "Not found")
                 return None
+            try:
+                real = root.joinpath(*parts).resolve(strict=True)
+            except (OSError, RuntimeError, ValueError):
+                self.send_error(404, "Not found")
+                return None
+            if not real.is_relative_to(root):  # a symbolic link out of the site
+                self.send_error(404, "Not found")
+                return None
+            if real.is_dir():
+                if not raw.endswith("/"):  # to the folder's own path on this host: "/" + its quoted parts
+                    self.send_response(301)
+                    self.send_header("Location", "/" + "".join(quote(part, safe="") + "/" for part in parts))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                real = real / "index.html"
+                if not real.is_file() or real.is_symlink():
+                    self.send_error(404, "Not found")
+                    return None
+            if not real.is_file():
+                self.send_error(404, "Not found")
+                return None
+            try:
+                f = open(real, "rb")  # noqa: SIM115  (closed by the caller, as the base class does)
+            except OSError:
+                self.send_error(404, "Not found")
+                return None
+            size = os.fstat(f.fileno()).st_size
+            self.send_response(200)
+            self.send_header("Content-type", self.guess_type(str(real)))
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            return f
 
         def handle(self):
             try:

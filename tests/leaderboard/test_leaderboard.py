@@ -210,6 +210,9 @@ def test_serve(tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "clir_bench", "leaderboard", "build", "--submissions", str(root),
                     "--out", str(site), "--bootstrap", "200"], check=True, capture_output=True)
+    (tmp_path / "secret.txt").write_text("not for the web")
+    (site / "outside-file").symlink_to(tmp_path / "secret.txt")
+    (site / "outside-folder").symlink_to(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "clir_bench", "leaderboard", "serve", "--out", str(site),
                              "--port", "0"], stderr=subprocess.PIPE, text=True)
     try:
@@ -219,6 +222,25 @@ def test_serve(tmp_path):
             assert "clir-bench" in response.read().decode()
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(url + "../../../etc/passwd", timeout=10)
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+
+        def get(path: str) -> tuple[int, str]:
+            import http.client
+
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", path)  # as sent, not normalised by urllib
+            r = c.getresponse()
+            r.read()
+            c.close()
+            return r.status, r.getheader("Location") or ""
+
+        assert get("/outside-file")[0] == get("/outside-folder/")[0] == 404  # links out of the site
+        assert get("/outside-folder/secret.txt")[0] == 404
+        assert get("/_cache/")[0] == get("/s/")[0] == 404  # no folder listings
+        for hostile in ("/\\evil.example/%2f..", "//evil.example/", "/%5cevil.example/%2e%2e", "/s"):
+            status, location = get(hostile)
+            assert status in (301, 404), (hostile, status)
+            assert not location or (location.startswith("/") and not location.startswith(("//", "/\\"))), location
     finally:
         proc.terminate()
         proc.wait(timeout=10)
