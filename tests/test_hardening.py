@@ -365,3 +365,47 @@ def test_an_output_folder_that_is_not_ours_is_never_replaced(cli, tmp_path, monk
     code, output = cli(*command, "--out", out, *extra)
     assert code == 1 and "Traceback" not in output, output
     assert (precious / "thesis.tex").read_text() == "years of work" and link.is_symlink()
+
+
+@pytest.mark.parametrize("line, found", [
+    ("sw-0101 0 udhr-0101 1_0", "grade '1_0'"),  # int() reads 10; trec_eval 1
+    ("sw-0101 0 udhr-0101 \u0662", "grade '\u0662'"),  # int() reads 2; trec_eval 0
+    ("sw-0101\u00a00 udhr-0101 1", "a non-ASCII space (U+00A0)"),
+    ("sw-0101\x1c0 udhr-0101 1", "a separator control character (U+001C)"),
+    ("sw-0101 0 udhr\x000101 1", "a NUL byte"),
+    ("sw-0101 0 udhr-0101 99999999999999999999", "grade '99999999999999999999'"),  # pytrec_eval overflowed
+])
+def test_qrels_are_read_by_trec_evals_rules_or_refused(cli, tmp_path, line, found):
+    qrels, run = tmp_path / "qrels.txt", tmp_path / "run.trec"
+    qrels.write_text(f"sw-0101 0 udhr-0102 1\n{line}\n", encoding="utf-8")
+    run.write_text("sw-0101 Q0 udhr-0101 1 1.0 t\n")
+    code, output = cli("score", run, "--qrels", qrels, "--bootstrap", "100")
+    assert code == 1 and f"{qrels}:2: found {found}" in output and "Traceback" not in output, output
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "fifo"])
+def test_qrels_that_are_not_a_regular_file_are_refused_before_reading(cli, tmp_path, path):
+    if path == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    run = tmp_path / "run.trec"
+    run.write_text("sw-0101 Q0 udhr-0101 1 1.0 t\n")
+    code, output = cli("score", run, "--qrels", path)
+    assert code == 1 and "expected a regular file" in output
+
+
+def test_runs_split_by_separator_controls_are_malformed_as_in_trec_eval(cli, tmp_path):
+    run = tmp_path / "run.trec"
+    run.write_text("sw-0101\x1fQ0\x1fudhr-0101\x1f1\x1f1.0\x1ft\n")
+    code, output = cli("validate", run, "--track", "noise-0.3")
+    assert code == 1 and f"{run}:1: found a separator control character (U+001F)" in output
+
+
+def test_blank_lines_cost_nothing_and_keep_line_numbers(cli, tmp_path):
+    """A gzip of millions of blank lines (tiny on disk) is read in blocks, not line by line."""
+    import gzip
+
+    run = tmp_path / "run.trec.gz"
+    run.write_bytes(gzip.compress(b"\n" * 5_000_000 + b"sw-0101 Q0 udhr-9999 1 1.0 t\n"))
+    code, output = cli("validate", run, "--track", "noise-0.3")
+    assert code == 1 and f"{run}:5000001: found document 'udhr-9999'" in output, output

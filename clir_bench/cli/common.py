@@ -104,7 +104,8 @@ def wrong_split(run: Path, judgments, scan) -> None:
     from clir_bench.evaluation.validation import scan_run
     from clir_bench.tracks.track import get_track
 
-    if judgments.provenance.get("split") != "test" or scan.errors.total < max(1, scan.records // 2):
+    if (judgments.provenance.get("split") != "test" or not scan.errors.total
+            or scan.errors.total < max(1, scan.records // 2)):
         return
     try:
         dev = from_track(get_track(judgments.provenance["track_file"]), "dev")

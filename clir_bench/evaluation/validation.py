@@ -199,18 +199,25 @@ class _Scanner:
         lineno = 0
         to_float, inf = float, _INF
         for text, lineno in _blocks(f, start, end, errors):
+            if text.isspace():  # a block of blank lines (a gzip of them is tiny): nothing to read
+                lineno += text.count("\n") + (not text.endswith("\n"))
+                continue
             lines = text.split("\n")
             if not lines[-1]:
                 lines.pop()
             long_lines = max(map(len, lines), default=0) > MAX_LINE
-            plain, underscores = text.isascii(), "_" in text  # per block: most blocks need neither check
+            # per block: most blocks need neither check (U+001C-U+001F are ASCII, and Python splits on them)
+            plain = text.isascii() and not _SEPARATORS.search(text)
+            underscores = "_" in text
             for lineno, line in enumerate(lines, lineno + 1):  # noqa: B020  (lineno carries on)
-                if not plain and not line.isascii():
+                if not plain and (not line.isascii() or _SEPARATORS.search(line)):
                     problem = _non_ascii(line)
                     if problem:
                         errors.add(lineno, *problem)
                         continue
                 parts = line.split()
+                if not parts:  # a blank line: cheaper than the exception below
+                    continue
                 try:
                     q, _, d, r, s, t = parts
                 except ValueError:
@@ -312,6 +319,7 @@ class _Scanner:
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _ASCII_SPACE = " \t\r\n\v\f"
+_SEPARATORS = re.compile("[\x1c-\x1f]")  # what str.split() splits on and trec_eval does not
 
 
 def _is_int(s: str) -> bool:
@@ -324,7 +332,8 @@ def _non_ascii(line: str) -> tuple[str, str] | None:
     not ASCII, or digits of another script in the rank or score; None where it reads the same."""
     for ch in line:
         if ch.isspace() and ch not in _ASCII_SPACE:
-            return (f"a non-ASCII space (U+{ord(ch):04X}) in {_clip(line)!r}",
+            kind = "a separator control character" if ch.isascii() else "a non-ASCII space"
+            return (f"{kind} (U+{ord(ch):04X}) in {_clip(line)!r}",
                     "columns separated by ASCII spaces or tabs, as trec_eval splits them")
     parts = line.split()
     if len(parts) == 6 and not (parts[3].isascii() and parts[4].isascii()):
