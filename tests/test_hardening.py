@@ -409,3 +409,20 @@ def test_blank_lines_cost_nothing_and_keep_line_numbers(cli, tmp_path):
     run.write_bytes(gzip.compress(b"\n" * 5_000_000 + b"sw-0101 Q0 udhr-9999 1 1.0 t\n"))
     code, output = cli("validate", run, "--track", "noise-0.3")
     assert code == 1 and f"{run}:5000001: found document 'udhr-9999'" in output, output
+
+
+def test_warnings_travel_to_compare_and_ties_are_named(cli, tmp_path):
+    """`compare` repeats each run's `score` warnings, and a query whose scores all tie is named: its
+    order is trec_eval's docid tie-break, whatever the rank column says."""
+    store = Path(clir_bench.__file__).parents[1] / "submissions" / "noise-0.3"
+    partial = tmp_path / "partial.trec"
+    partial.write_text("".join(gzip.open(store / "encoder-ft" / "run.trec.gz", "rt").readlines()[:5000]))
+    code, output = cli("compare", partial, store / "encoder-ft" / "run.trec.gz", "--track", "noise-0.3",
+                       "--bootstrap", "200")
+    assert code == 0 and f"{partial}: found 550 judged queries absent" in output, output
+    tied = tmp_path / "tied.trec"
+    tied.write_text("sw-0101 Q0 udhr-0101 1 0.5 t\nsw-0101 Q0 udhr-0401 2 0.5 t\nsw-0101 Q0 udhr-0701 3 0.5 t\n")
+    code, output = cli("score", tied, "--track", "noise-0.3", "--bootstrap", "100")
+    assert code == 0 and "1 queries whose documents all have the same score (e.g. ['sw-0101'])" in output
+    mapping = clir_bench.score({"sw-0101": {"udhr-0101": 1.0, "udhr-0401": 1.0}}, track="noise-0.3", resamples=0)
+    assert sum("the same score" in w for w in mapping.warnings) == 1

@@ -133,6 +133,8 @@ def compare(
 
     judgments = judgments_for(run_a, track, qrels, split)
     result = paired(run_a, run_b, judgments=judgments, metric=metric, resamples=resamples)
+    for line in result.warnings:  # a run missing queries or ranked by ties is not what the rows suggest
+        say(err, "warning:", "yellow", line)
     if as_json:
         write_stdout(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
         return

@@ -71,10 +71,11 @@ class Comparison:
     alpha: float = ALPHA
     power: float = POWER
     provenance: dict = field(default_factory=dict)  # what was compared: the judgments and each run's sha256
+    warnings: list[str] = field(default_factory=list)  # each run's `score` warnings: read them before the rows
 
     def to_dict(self) -> dict:
         return {"a": self.a, "b": self.b, "metric": self.metric, "alpha": self.alpha, "power": self.power,
-                "provenance": self.provenance,
+                "provenance": self.provenance, "warnings": self.warnings,
                 "tests": "two-sided paired t and paired randomisation (sign flips), Holm over the rows",
                 "estimand": ESTIMAND,
                 "rows": [{**asdict(r), "ci": list(r.ci), "significant": r.significant} for r in self.rows]}
@@ -205,4 +206,5 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
     keep = ("track", "track_version", "split", "collection", "qrels_sha256", "bitext_sha256", "harness", "pytrec_eval")
     provenance = {**{k: a.provenance[k] for k in keep if k in a.provenance},
                   "a_sha256": a.run.sha256, "b_sha256": b.run.sha256}
-    return Comparison(a=names[0], b=names[1], metric=metric, rows=rows, provenance=provenance)
+    return Comparison(a=names[0], b=names[1], metric=metric, rows=rows, provenance=provenance,
+                      warnings=[*a.warnings, *b.warnings])

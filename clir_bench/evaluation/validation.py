@@ -102,6 +102,8 @@ class Scan:
     records: int = 0
     misordered: int = 0  # queries whose ranks disagree with their score order
     misordered_examples: list = field(default_factory=list)  # (first line, qid) of the first few
+    tied: int = 0  # queries whose documents all have one score: ranked by trec_eval's docid tie-break
+    tied_examples: list = field(default_factory=list)  # qids of the first few
     grouped: bool = True
     sha256: str = ""  # of the file as stored (compressed if gzipped)
 
@@ -297,6 +299,7 @@ class _Scanner:
             scan.errors.add(first, f"{n:,} documents for query {q!r}",
                             f"at most {spec.max_docs:,} per query (keep the top {spec.max_docs:,})")
         if n > 1:
+            _count_tie(scan, q, qd)
             rk = list(map(int, ranks))
             sc = list(qd.values())
             if not all(map(le, rk, rk[1:])):
@@ -379,7 +382,24 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
         tags = ", ".join(f"{t!r} (line {n})" for t, n in list(scan.tags.items())[:5])
         scan.warnings.add(0, f"{len(scan.tags)} run tags: {tags}", "one tag per run file")
     _misordered_warnings(scan)
+    _tie_warnings(scan)
     return scan
+
+
+def _count_tie(scan: Scan, q: str, scores: dict) -> None:
+    values = iter(scores.values())
+    first = next(values)
+    if all(v == first for v in values):
+        scan.tied += 1
+        if len(scan.tied_examples) < MISORDERED_SHOWN:
+            scan.tied_examples.append(q)
+
+
+def _tie_warnings(scan: Scan) -> None:
+    if scan.tied:
+        scan.warnings.add(0, f"{scan.tied:,} queries whose documents all have the same score (e.g. "
+                             f"{scan.tied_examples}): they are ranked by trec_eval's tie-break (docid, descending), "
+                             "not by the rank column or the system", "scores that order each query's documents")
 
 
 def _misordered_warnings(scan: Scan) -> None:
@@ -433,6 +453,8 @@ def scan_mapping(run: Mapping, spec: RunSpec, *, consume: Callable | None = None
             errors.add(0, f"{len(scores):,} documents for query {q!r}",
                        f"at most {spec.max_docs:,} per query (keep the top {spec.max_docs:,})")
         scan.records += len(scores)
+        if len(scores) > 1:
+            _count_tie(scan, q, scores)
         if consume is not None and (spec.qids is None or q in spec.qids):
             batch[q] = scores
             if len(batch) >= BATCH:
@@ -444,6 +466,7 @@ def scan_mapping(run: Mapping, spec: RunSpec, *, consume: Callable | None = None
     scan.sha256 = digest.hexdigest()
     if scan.records == 0 and errors.total == 0:
         errors.add(0, "no documents (an empty run)", "a mapping {qid: {docid: score}}")
+    _tie_warnings(scan)
     return scan
 
 
@@ -526,6 +549,8 @@ def _parallel(path: Path, spec: RunSpec, consume, workers: int, size: int) -> Sc
             merged.tags.setdefault(tag, line + offset)
         merged.records += part.records
         merged.misordered += part.misordered
+        merged.tied += part.tied
+        merged.tied_examples = (merged.tied_examples + part.tied_examples)[:MISORDERED_SHOWN]
         merged.misordered_examples += [(line + offset, q) for line, q in part.misordered_examples]
         offset += part.lines
     merged.lines = offset
