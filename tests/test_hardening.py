@@ -426,3 +426,17 @@ def test_warnings_travel_to_compare_and_ties_are_named(cli, tmp_path):
     assert code == 0 and "1 queries whose documents all have the same score (e.g. ['sw-0101'])" in output
     mapping = clir_bench.score({"sw-0101": {"udhr-0101": 1.0, "udhr-0401": 1.0}}, track="noise-0.3", resamples=0)
     assert sum("the same score" in w for w in mapping.warnings) == 1
+
+
+def test_one_broken_entry_never_aborts_the_build(cli, tmp_path):
+    """A metadata integer beyond Python's conversion limit, a malformed diagnosis: listed, not fatal."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(Path(clir_bench.__file__).parents[1] / "submissions" / "noise-0.3", store / "noise-0.3")
+    meta = store / "noise-0.3" / "bm25" / "metadata.json"
+    meta.write_text(meta.read_text().rstrip().rstrip("}") + ', "huge": ' + "9" * 5000 + "}\n")
+    (store / "noise-0.3" / "diagnostics.json").write_text('{"rows": "x", "track_version": 2}')
+    code, output = cli("leaderboard", "build", "--submissions", store, "--out", tmp_path / "site", "--bootstrap", "100")
+    assert code == 0 and "1 invalid" in output and "Traceback" not in output, output
+    assert "Exceeds the limit" in (tmp_path / "site" / "index.html").read_text()

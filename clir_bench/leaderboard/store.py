@@ -189,6 +189,9 @@ def read(folder: Path, root: Path) -> Submission:
         raise ClirBenchError(f"{rel}/{METADATA}:{e.lineno}: {e.msg}; expected a JSON object") from None
     except RecursionError:
         raise ClirBenchError(f"{rel}/{METADATA}: found JSON nested too deeply, expected a flat object") from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        raise ClirBenchError(f"{rel}/{METADATA}: found {str(e).split(';')[0][:120]}, expected a plain JSON "
+                             "object") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ClirBenchError(f"{rel}/{METADATA}: cannot read: {e}") from None
     check_metadata(meta, f"{rel}/{METADATA}")
@@ -230,7 +233,12 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
             known = ", ".join(tracks)
             bad.append(Invalid(tdir.name, f"unknown track.{did_you_mean(tdir.name, tracks)} Known: {known}"))
             continue
-        for folder in sorted(tdir.iterdir()):
+        try:
+            folders = sorted(tdir.iterdir())
+        except OSError as e:
+            bad.append(Invalid(tdir.name, f"cannot be read: {e.strerror}", tdir.name))
+            continue
+        for folder in folders:
             rel = f"{tdir.name}/{folder.name}"
             if folder.name.startswith(".") or (folder.name == DIAGNOSIS and folder.is_file()
                                                  and not folder.is_symlink()):
@@ -242,6 +250,9 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
                 good.append(read(folder, root))
             except ClirBenchError as e:
                 bad.append(Invalid(rel, str(e), tdir.name, folder.name))
+            except (OSError, ValueError, RecursionError) as e:  # one entry never stops the build
+                bad.append(Invalid(rel, f"cannot be read: {getattr(e, 'strerror', None) or e}"[:300], tdir.name,
+                                   folder.name))
     return _without_copies(good, bad)
 
 
