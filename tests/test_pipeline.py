@@ -256,3 +256,19 @@ def test_seeds_give_the_seed_spread_and_the_first_seed_is_the_run(tiny, tiny_tra
     assert sorted(p.name for p in student.iterdir()) == ["delta.safetensors", "queries.safetensors", "student.json"]
     history = json.loads((student / "student.json").read_text())["dev_history"]
     assert [h["step"] for h in history][:2] == [0, 2] and set(history[0]["dev_map"]) == {"sw", "de"}
+
+
+def test_a_protocol_is_recorded_with_its_students_and_names_their_reference(tiny, tiny_track, tmp_path):
+    from clir_bench.pipeline import recorded_name
+    from clir_bench.systems import get_system
+
+    track = get_track(str(tiny_track))
+    ctx = Context(encoder=str(tiny), cache=tmp_path / "cache", protocol="standard", log=lambda *a: None,
+                  train={"max_steps": 2, "eval_every": 2})
+    results = run_track(track, systems=["encoder-ft", "bm25"], ctx=ctx, out=tmp_path / "out", submissions=None,
+                        resamples=200)
+    assert results.systems["encoder-ft"].info["protocol"] == "standard"
+    assert "protocol" not in results.systems["bm25"].info  # an untrained system has none
+    assert recorded_name(get_system("encoder-ft"), ctx) == "encoder-ft-standard"
+    assert recorded_name(get_system("bm25"), ctx) == "bm25"  # the same run under any protocol
+    assert recorded_name(get_system("encoder-ft"), Context()) == "encoder-ft"
