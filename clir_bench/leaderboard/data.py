@@ -28,6 +28,7 @@ from clir_bench.core.files import sha256_file
 from clir_bench.core.languages import LANGUAGES
 from clir_bench.evaluation.report import FORMAT, ScoreReport
 from clir_bench.evaluation.stats import ALPHA, mean
+from clir_bench.leaderboard.cards import card, readable
 from clir_bench.leaderboard.store import Invalid, Submission, condition, discover
 
 SEED = 0
@@ -485,6 +486,8 @@ def _page(sub: Submission, report: ScoreReport, row: dict, track, prov: dict, co
     return {"track": track.name, "name": sub.name, "meta": sub.meta, "row": row, "metrics": metrics,
             "primary": report.primary, "languages": languages, "summary": report.to_dict()["summary"],
             "queries": queries, "comparisons": comparisons, "warnings": list(report.warnings),
-            "run_source": str(sub.run), "run_name": sub.run.name,
+            "run_source": str(sub.run), "run_name": sub.run.name, "card": card(sub.meta),
+            "settings": readable(sub.meta.get("system") or {}),
+            "resources": sub.meta.get("resources"), "pretrained": sub.meta.get("pretrained"),
             "provenance": {**prov, "run_file": report.run.path, "run_file_sha256": report.run.sha256,
                            "bootstrap": report.provenance["bootstrap"]}}

@@ -77,5 +77,8 @@ def test_ot_is_tested_against_the_control_of_its_own_protocol(tmp_path):
     finding = board.families[0]["finding"]
     assert "Under the quick training protocol" in finding and "Under the long training protocol" in finding
     page = next(p for p in board.pages if p["name"] == "optical-sinkhorn-long")
+    assert "OPTICAL distillation with entropic OT" in page["card"]["what"]  # the method card, by base name
+    assert page["card"]["paper"][1] == "https://arxiv.org/abs/2301.12566"
+    assert ("training protocol", "long") in page["settings"]
     assert "encoder-ft-long" in {c["against"] for c in page["comparisons"]}
     assert "encoder-ft" not in {c["against"] for c in page["comparisons"] if c["label"] == "the no-OT control"}
