@@ -4,7 +4,7 @@ PIP := $(PYTHON) -m pip
 TRACK ?= noise-0.3
 OUT ?= build
 
-.PHONY: install demo leaderboard example test bench data-check clean
+.PHONY: install demo leaderboard example test bench data-check dist clean
 
 # A torch that is already installed (a GPU user's CUDA build) is kept; otherwise the CPU
 # build 2.13.0 (on this project's machines it lies on disk; an unpinned torch would pull CUDA).
@@ -44,6 +44,12 @@ bench: install
 data-check:
 	$(PIP) install -q "babel==2.18.0"
 	$(PYTHON) scripts/build_data.py --check
+
+# A wheel and an sdist in dist/, checked as an index would check them (no index has a release yet).
+dist:
+	$(PIP) install -q build twine
+	$(PYTHON) -m build --outdir dist .
+	$(PYTHON) -m twine check dist/*
 
 clean:
 	rm -rf $(OUT) benchmarks/out .pytest_cache
