@@ -164,8 +164,14 @@ def _comparisons(row: dict, rows: list[dict], reports: dict, pair) -> list[dict]
             continue
         chosen.append((label, other))
     out = []
+    tested = len(rows) - 1  # the index's family: every row against #1 on the mean
     for label, other in chosen:
         c = pair(row["name"], other["name"])
+        if other is rows[0] and row["vs_top"]:  # the verdict the index gives this pair, with its family
+            top = row["vs_top"]
+            family = f"Holm over the track's {tested} tests against #1, as on the board"
+            c = {**c, "rows": [{**d, "p_t_holm": top["p_holm"], "significant": top["distinguishable"], "family": family}
+                               if d["group"] == "mean" else d for d in c["rows"]]}
         mine, theirs = reports[row["name"]][1], reports[other["name"]][1]
         m = mine.primary
         out.append({"against": other["name"], "label": label, **c,

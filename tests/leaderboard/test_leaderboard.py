@@ -414,3 +414,23 @@ def test_noise_page_draws_detection_auc_from_recorded_diagnoses(cli, tmp_path):
     tests = json.loads((tmp_path / "site" / "data" / "family-1-detection-tests.json").read_text())["rows"]
     assert [(t["rate"], t["a"], t["diff_ci_low"]) for t in tests] == [(0.3, "encoder-ft", -0.02),
                                                                       (0.3, "optical-unbalanced", -0.003)]
+
+
+def test_a_pair_gets_the_same_verdict_on_the_index_and_on_its_page(store_root, tmp_path):
+    """One family per verdict: the mean against #1 is corrected over the track's tests against #1
+    wherever it is shown, and the page names that family."""
+    from clir_bench.leaderboard.data import Cache, collect
+
+    root, _ = store_root
+    board = collect(root=root, cache=Cache(None, tmp_path / "cache"), resamples=200)
+    checked = 0
+    for track in board.tracks:
+        for row in track["rows"][1:]:
+            page = next(p for p in board.pages if p["track"] == track["name"] and p["name"] == row["name"])
+            versus = next(c for c in page["comparisons"] if c["label"] == "#1")
+            mean = next(d for d in versus["rows"] if d["group"] == "mean")
+            assert mean["significant"] == row["vs_top"]["distinguishable"]
+            assert mean["p_t_holm"] == row["vs_top"]["p_holm"]
+            assert "tests against #1" in mean["family"]
+            checked += 1
+    assert checked >= 4
