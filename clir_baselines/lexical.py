@@ -12,11 +12,43 @@ from clir_bench.core.progress import counting
 from clir_bench.systems import Context, SystemResult
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
+# scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a \w+ run of them
+# is a whole clause, so it is cut into overlapping character bigrams, the usual segmentation-free choice
+UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+ORDER_WITHOUT_MATCH = "a seeded random order (sha256 of the query id)"
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased Unicode word tokens (diacritics kept: they carry meaning in Yoruba)."""
-    return TOKEN.findall(text.lower())
+    """Lower-cased Unicode word tokens (diacritics kept: they carry meaning in Yoruba); text in a
+    script without spaces becomes character bigrams (a lone character stays a unigram)."""
+    out = []
+    for token in TOKEN.findall(text.lower()):
+        if len(token) > 1 and UNSPACED.search(token):
+            out += [token[i:i + 2] for i in range(len(token) - 1)]
+        else:
+            out.append(token)
+    return out
+
+
+def ranked(scores, ids: list[str], depth: int, qid: str, unmatched: list[str]) -> dict[str, float]:
+    """The `depth` best documents; a query that matches no document (every score 0) gets a seeded
+    random order instead of trec_eval's docid tie-break, which is not chance on UDHR (docids follow
+    the articles), and is counted in `unmatched`."""
+    import hashlib
+
+    import numpy as np
+
+    from clir_baselines.inverted_index import top
+
+    if scores.size and not scores.any():
+        unmatched.append(qid)
+        rng = np.random.default_rng(int(hashlib.sha256(qid.encode()).hexdigest()[:16], 16))
+        scores = rng.random(scores.size, dtype=np.float32) * np.float32(1e-3)
+    return top(scores, ids, depth)
+
+
+def unmatched_info(unmatched: list[str]) -> dict:
+    return {"queries without a matching term": len(unmatched), "their order": ORDER_WITHOUT_MATCH} if unmatched else {}
 
 
 def _english_stemmer():
@@ -30,9 +62,9 @@ def analysers(track) -> tuple[Callable, Callable, str]:
     document side (udhr: English documents, untranslated queries only lower-cased); with English
     queries against documents in the track's language (CIRAL, WikiCLIR) neither side is stemmed."""
     if track.collection.english_queries:
-        return tokenize, tokenize, "lower"
+        return tokenize, tokenize, "lower+bigrams-unspaced"
     stem = _english_stemmer()
-    return tokenize, lambda text: stem(tokenize(text)), "lower+snowball-en"
+    return tokenize, lambda text: stem(tokenize(text)), "lower+bigrams-unspaced+snowball-en"
 
 
 class BM25System:
@@ -43,16 +75,17 @@ class BM25System:
     description = "BM25 (Lucene variant as bm25s), untranslated queries"
 
     def run(self, track, ctx: Context) -> SystemResult:
-        from clir_baselines.inverted_index import cached, top
+        from clir_baselines.inverted_index import cached
 
         query_analyser, doc_analyser, analyser = analysers(track)
-        run = {}
+        run, unmatched = {}, []
         for lang, pair in track.data("test").items():
             with counting(f"BM25: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
                 index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
             for qid, text in pair.queries.items():
-                run[qid] = top(index.bm25(query_analyser(text)), index.ids, track.max_docs_per_query)
-        return SystemResult(run)
+                run[qid] = ranked(index.bm25(query_analyser(text)), index.ids, track.max_docs_per_query, qid,
+                                  unmatched)
+        return SystemResult(run, info=unmatched_info(unmatched))
 
 
 def ibm1(pairs: list[tuple[list[str], list[str]]], *, iterations: int = 5) -> dict[str, dict[str, float]]:
@@ -98,12 +131,12 @@ class PSQSystem:
     top, floor = 10, 0.01
 
     def run(self, track, ctx: Context) -> SystemResult:
-        from clir_baselines.inverted_index import cached, top
+        from clir_baselines.inverted_index import cached
 
         query_analyser, doc_analyser, analyser = analysers(track)
         bitext, _ = track.noisy_bitext()
         english_queries = track.collection.english_queries
-        run = {}
+        run, unmatched = {}, []
         for lang, pair in track.data("test").items():
             sides = [(query_analyser(p.english if english_queries else p.text),
                       doc_analyser(p.text if english_queries else p.english)) for p in bitext.get(lang, [])]
@@ -112,8 +145,9 @@ class PSQSystem:
                 index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
             for qid, text in pair.queries.items():
                 translations = [self._translations(table.get(f), f, doc_analyser) for f in query_analyser(text)]
-                run[qid] = top(psq_scores(index, translations), index.ids, track.max_docs_per_query)
-        return SystemResult(run)
+                run[qid] = ranked(psq_scores(index, translations), index.ids, track.max_docs_per_query, qid,
+                                  unmatched)
+        return SystemResult(run, info=unmatched_info(unmatched))
 
     def _translations(self, row, f, doc_analyser) -> dict[str, float]:
         if not row:  # unseen term: itself (names, numbers), as an untranslated query would

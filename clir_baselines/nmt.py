@@ -81,12 +81,12 @@ class NMTSystem:
             target = tokenizer.convert_tokens_to_ids("eng_Latn" if fam == "nllb" else "__en__")
         import torch
 
-        from clir_baselines.inverted_index import cached, top
-        from clir_baselines.lexical import analysers
+        from clir_baselines.inverted_index import cached
+        from clir_baselines.lexical import analysers, ranked, unmatched_info
 
         _, doc_analyser, analyser = analysers(track)
         limit = min(256, getattr(model.config, "max_position_embeddings", 256) or 256)
-        run, translations = {}, {}
+        run, translations, unmatched = {}, {}, []
         for lang, pair in track.data("test").items():
             qids = list(pair.queries)
             texts = [pair.queries[q] for q in qids]
@@ -103,9 +103,9 @@ class NMTSystem:
             index = cached(pair.docs, doc_analyser, analyser, ctx.cache)
             for qid, text in zip(qids, english, strict=True):
                 translations[qid] = text
-                run[qid] = top(index.bm25(doc_analyser(text)), index.ids, track.max_docs_per_query)
+                run[qid] = ranked(index.bm25(doc_analyser(text)), index.ids, track.max_docs_per_query, qid, unmatched)
         info = {"mt_model": ctx.mt_model, "mt_family": fam or "language-agnostic",
                 "example_translation": next(iter(translations.values()), "")}
         if fam is not None:
             info["mt_languages"] = ", ".join(f"{lang}={code}" for lang, code in sources.items())
-        return SystemResult(run, info=info)
+        return SystemResult(run, info={**info, **unmatched_info(unmatched)})

@@ -5,12 +5,12 @@ the gap of MAP; then each OT solver minus the no-OT control on the low mean and 
 over the track's solver x statistic family, and the MDD). A test recomputes them and compares
 them with the document, so the findings cannot go stale.
 
-    python experiments/findings_table.py [submissions]   # prints the tables
+    python experiments/findings_table.py [submissions]           # prints the tables
+    python experiments/findings_table.py --write docs/findings.md  # rewrites its checked tables
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import clir_bench
@@ -63,10 +63,22 @@ def ot_table(root: Path) -> str:
 
 
 def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "submissions")
-    print(results_table(root))
-    print()
-    print(ot_table(root))
+    import argparse
+    import re
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("submissions", nargs="?", type=Path, default=Path("submissions"))
+    ap.add_argument("--write", type=Path, help="a document whose checked tables to rewrite")
+    args = ap.parse_args()
+    tables = {"results": results_table(args.submissions), "ot": ot_table(args.submissions)}
+    if args.write is None:
+        print("\n\n".join(tables.values()))
+        return
+    text = args.write.read_text("utf-8")
+    for name, table in tables.items():
+        pattern = rf"(<!-- checked: {name} -->\n).*?(\n<!-- end checked -->)"
+        text = re.sub(pattern, lambda m, table=table: m[1] + table + m[2], text, flags=re.S)
+    args.write.write_text(text, "utf-8")
 
 
 if __name__ == "__main__":

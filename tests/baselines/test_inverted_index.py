@@ -53,3 +53,25 @@ def test_psq_with_an_identity_table_is_bm25():
         tokens = stem(tokenize(text))
         identity = [{t: 1.0} for t in tokens]
         np.testing.assert_allclose(psq_scores(index, identity), index.bm25(tokens), rtol=1e-6, atol=1e-7)
+
+
+def test_unspaced_scripts_become_character_bigrams():
+    assert tokenize("人人生而自由 Article 1") == ["人人", "人生", "生而", "而自", "自由", "article", "1"]
+    assert tokenize("自") == ["自"] and tokenize("Haki za binadamu") == ["haki", "za", "binadamu"]
+
+
+def test_a_query_that_matches_nothing_gets_a_seeded_random_order_not_the_docid_tie_break():
+    import numpy as np
+
+    from clir_baselines.lexical import ranked
+
+    ids = [f"udhr-{i:04d}" for i in range(40)]
+    unmatched = []
+    first = ranked(np.zeros(40, dtype=np.float32), ids, 1000, "sw-0101", unmatched)
+    again = ranked(np.zeros(40, dtype=np.float32), ids, 1000, "sw-0101", [])
+    other = ranked(np.zeros(40, dtype=np.float32), ids, 1000, "sw-0102", [])
+    assert first == again and first != other and unmatched == ["sw-0101"]  # seeded by the query id
+    assert len(set(first.values())) == 40  # no ties left for trec_eval to break by docid
+    scores = np.arange(40, dtype=np.float32)
+    assert ranked(scores, ids, 1000, "sw-0103", unmatched) == {d: float(s) for d, s in zip(ids, scores, strict=True)}
+    assert unmatched == ["sw-0101"]
