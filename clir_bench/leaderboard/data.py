@@ -311,11 +311,13 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
         prov = {k: j.provenance[k] for k in ("track_version", "collection", "qrels_sha256", "bitext_sha256",
                                               "noise", "seed")}
         prov["track_sha256"] = hashlib.sha256(track.source.encode()).hexdigest()
+        chance = _chance(track, j)
+        _mark_no_signal(rows, chance)
         tracks.append({"name": name, "version": track.version, "description": track.description,
                        "noise_rate": track.noise.rate, "metric": track.primary.name,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
                        "best_reference": best, "provenance": prov, "facts": _facts(track, j),
-                       "chance": _chance(track, j), "headlines": _headlines(rows, pair, rate=track.noise.rate),
+                       "chance": chance, "headlines": _headlines(rows, pair, rate=track.noise.rate),
                        "diagnosis": _diagnosis(root, track),
                        "invalid": [b for b in invalid if b["track"] == name]})
         for row in rows:
@@ -391,6 +393,20 @@ def _chance(track, judgments) -> dict | None:
     out = {"languages": chance, "mean": mean(chance.values()), "low": mean(low), "high": mean(high)}
     out["gap"] = None if out["low"] is None or out["high"] is None else out["high"] - out["low"]
     return out
+
+
+def _mark_no_signal(rows: list[dict], chance: dict | None) -> None:
+    """Where a row's 95% interval covers what a random ranking reaches, its number says nothing about
+    retrieval: `no_signal` lists those languages and means ("mean", "low", "high")."""
+    for row in rows:
+        row["no_signal"] = []
+        if chance is None:
+            continue
+        cells = [(lang, v["ci"], chance["languages"].get(lang)) for lang, v in row["languages"].items()]
+        cells += [(k, row["ci"][k] if k != "mean" else row["ci"]["mean"], chance[k]) for k in ("mean", "low", "high")]
+        for key, ci, level in cells:
+            if level is not None and ci and ci[0] is not None and ci[0] <= level <= ci[1]:
+                row["no_signal"].append(key)
 
 
 def _role(row: dict) -> str | None:

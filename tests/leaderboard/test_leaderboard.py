@@ -434,3 +434,17 @@ def test_a_pair_gets_the_same_verdict_on_the_index_and_on_its_page(store_root, t
             assert "tests against #1" in mean["family"]
             checked += 1
     assert checked >= 4
+
+
+def test_numbers_whose_interval_covers_chance_are_marked_no_signal(tmp_path):
+    """BM25 matches no term in most low-resource queries: its low mean is chance and says so; a
+    dense system's is not."""
+    from clir_bench.leaderboard.data import Cache, collect
+
+    store = tmp_path / "store"
+    for name in ("bm25", "encoder-ft"):
+        shutil.copytree(Path(__file__).parents[2] / "submissions" / "noise-0.3" / name, store / "noise-0.3" / name)
+    board = collect(root=store, cache=Cache(None, tmp_path / "cache"), resamples=500)
+    rows = {r["name"]: r for r in board.tracks[0]["rows"]}
+    assert "low" in rows["bm25"]["no_signal"] and "sw" in rows["bm25"]["no_signal"]
+    assert rows["encoder-ft"]["no_signal"] == []
