@@ -89,20 +89,58 @@ def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> P
     return path
 
 
-def report() -> None:
-    """Every stored curve: mean / low / gap per evaluation, the best evaluation and the plateau
-    test (does the last 20 % of the steps up to the best improve dev MAP by < 0.002?)."""
-    for path in sorted(CURVES.glob("*.json")):
-        r = json.loads(path.read_text())
+def smoothed(values: list[float], width: int = 3) -> list[float]:
+    """A trailing moving average (the first points over what there is): a single evaluation moves
+    by about +-0.01 between neighbours, a protocol should not chase that."""
+    return [sum(values[max(0, i - width + 1):i + 1]) / len(values[max(0, i - width + 1):i + 1])
+            for i in range(len(values))]
+
+
+def plateau(hist: list[dict], *, gain: float = 0.002) -> dict:
+    """The smallest budget (an evaluation, from the first trained one on) whose last 20 % of steps
+    improve the smoothed dev MAP by less than `gain`: best smoothed value up to the budget minus
+    the best up to 80 % of it."""
+    steps = [h["step"] for h in hist]
+    smooth = smoothed([h["mean"] for h in hist])
+    for i in range(2, len(hist)):
+        budget = steps[i]
+        before = max(v for s, v in zip(steps, smooth, strict=True) if s <= 0.8 * budget)
+        upto = max(smooth[:i + 1])
+        if upto - before < gain:
+            return {"epoch": hist[i]["epoch"], "step": budget, "smoothed": upto, "gain": upto - before}
+    return {"epoch": None, "step": None, "smoothed": max(smooth), "gain": None}
+
+
+def report(markdown: bool = False) -> None:
+    """Every stored curve: mean / low / high / gap per evaluation, the best evaluation and the
+    plateau (`plateau`); `markdown` prints one table for docs/findings.md instead."""
+    curves = [json.loads(p.read_text()) for p in sorted(CURVES.glob("*.json"))]
+    if markdown:
+        print("| track | system | lr | evaluations (epochs 0, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10): dev mean "
+              "MAP | best (epoch): mean / low / gap | plateau (smoothed) |")
+        print("|---|---|---|---|---|---|")
+        for r in curves:
+            hist = r["history"]
+            pick = [h for h in hist if round(h["epoch"] * 2) / 2 in (0, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10)]
+            best = max(hist[1:] or hist, key=lambda h: h["mean"])
+            p = plateau(hist)
+            where = f"epoch {p['epoch']:.1f} ({p['smoothed']:.3f})" if p["epoch"] is not None else "not reached"
+            state = "" if r["finished"] else " (running)"
+            print(f"| {r['track']} | {r['system']} | {r['lr']:g}{state} | " + " ".join(f"{h['mean']:.3f}" for h in pick)
+                  + f" | {best['epoch']:.1f}: {best['mean']:.3f} / {best['low']:.3f} / {best['gap']:.3f} | {where} |")
+        return
+    for r in curves:
         hist = r["history"]
         best = max(hist[1:] or hist, key=lambda h: h["mean"])
-        print(f"\n{path.stem} ({'finished' if r['finished'] else 'running'}; {r['pairs']} pairs, "
-              f"{r['steps_per_epoch']} steps an epoch)")
+        print(f"\n{r['track']}-f{r['fold']}-{r['system']}-lr{r['lr']:g} ({'finished' if r['finished'] else 'running'}; "
+              f"{r['pairs']} pairs, {r['steps_per_epoch']} steps an epoch)")
         print("epoch  " + " ".join(f"{h['epoch']:>5.1f}" for h in hist))
         for key in ("mean", "low", "high", "gap"):
             print(f"{key:<6} " + " ".join(f"{h[key]:.3f}" for h in hist))
+        print("smooth " + " ".join(f"{v:.3f}" for v in smoothed([h["mean"] for h in hist])))
+        p = plateau(hist)
         print(f"best: epoch {best['epoch']} (step {best['step']}) mean {best['mean']:.4f} low {best['low']:.4f} "
-              f"gap {best['gap']:.4f}")
+              f"gap {best['gap']:.4f}; plateau: {p}")
 
 
 def main() -> None:
@@ -112,9 +150,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="with --report: one table for docs/findings.md")
     args = ap.parse_args()
     if args.report:
-        report()
+        report(markdown=args.markdown)
         return
     from clir_bench.models.encoder import E5_SMALL, Encoder, resolve
 

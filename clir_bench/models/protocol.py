@@ -74,8 +74,9 @@ QUICK = register(Protocol(
 # docs/findings.md): at a constant lr of 2e-5, 5e-5 and 1e-4 after a one-epoch warm-up, dev MAP peaks
 # within 0.5-1.5 epochs and then only wanders (the low-resource mean falls as the high one rises); lr
 # 2e-5 gave the best dev MAP (0.631 at one epoch, against 0.617 and 0.594 there for 5e-5 and 1e-4).
-# Smoothed over three evaluations its curve gains less than 0.002 after 1.5 epochs (the last 20 % of
-# a 1.5-epoch budget); 2 epochs keep one evaluation past that. The schedule is the curves' own
+# Smoothed over three evaluations, its curve gains less than 0.002 in the last 20 % of a 2-epoch
+# budget (`experiments/learning_curves.py --report` prints that plateau), and falls after it. The
+# schedule is the curves' own
 # (warm-up over the first epoch, then constant), and the best of the four evaluations is kept, so a
 # transient dip cannot end a run.
 STANDARD = register(Protocol(
