@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
@@ -44,13 +45,43 @@ CONSTANT_SPAN = 1e-5
 PARALLEL_PAIRS = 50_000  # pairs over all bootstraps from which they run on every core (noise-0.3: ~610,000)
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """What `diagnose_track` returns: detection rows (AUC and AP of each system's signal, per group),
+    constant signals, paired detector comparisons and provenance. `to_dict()` is the JSON that
+    `diagnose --json` prints and `--record` keeps (key order as recorded); `from_dict` reads it."""
+
+    track: str
+    track_version: int
+    noise: str
+    bitext_sha256: str
+    corrupted: int
+    pairs: int
+    rows: list[dict] = field(default_factory=list)
+    constant: list[dict] = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+    smoke: str | None = None  # one fold alone: never recorded
+    applicable: bool = True
+    reason: str | None = None  # why not applicable
+    systems: dict | None = None  # provenance per system
+    comparisons: list[dict] | None = None
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Diagnosis:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
 def diagnosable(names: list[str]) -> list[str]:
     return [n for n in names if hasattr(get_system(n), "diagnose")]
 
 
 def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 1000,
-                   folds: list[int] | None = None, workers: int = 1, bootstrap_workers: int | None = None) -> dict:
-    """Detection of the track's corrupted pairs by every signal of every system; a JSON-ready report.
+                   folds: list[int] | None = None, workers: int = 1, bootstrap_workers: int | None = None
+                   ) -> Diagnosis:
+    """Detection of the track's corrupted pairs by every signal of every system (`Diagnosis`).
     A cross-validated track pools every fold's training pairs (ids `fold-F/ID`), each scored by the
     student of its own fold; `folds=[f]` reads one fold alone (labelled, never recorded).
     `workers` > 1 scores the students without stored signals in that many CPU processes first;
@@ -73,7 +104,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
     if not kind_of:
         report["applicable"] = False
         report["reason"] = "not applicable: the bitext is clean (no corrupted pair to detect)"
-        return report
+        return Diagnosis.from_dict(report)
     report["applicable"] = True
     if workers > 1:
         from clir_bench.workers import plan, train_parallel
@@ -134,7 +165,7 @@ def diagnose_track(track, *, systems: list[str], ctx: Context, resamples: int = 
     results = pmap(call, jobs, workers=bootstrap_workers, cost=lambda job: len(job.args[0]))
     report["rows"] = [{**row, **d.to_dict()} for row, d in zip(rows, results[:len(rows)], strict=True)]
     report["comparisons"] = _with_holm([{**t, **d.to_dict()} for t, d in zip(tests, results[len(rows):], strict=True)])
-    return report
+    return Diagnosis.from_dict(report)
 
 
 def constant(values) -> bool:
@@ -183,7 +214,7 @@ def _seed(*parts: str) -> int:
     return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
 
 
-def record_diagnosis(report: dict, *, root: Path, track) -> str:
+def record_diagnosis(report: Diagnosis | dict, *, root: Path, track) -> str:
     """Keep `report` as the track's reference diagnosis, SUBMISSIONS/TRACK/diagnostics.json (read by
     the leaderboard's noise page): its systems' rows replace theirs, other systems' rows stay while
     the track version and bitext are the same; numbers rounded to DIGITS. Returns what happened."""
@@ -192,6 +223,7 @@ def record_diagnosis(report: dict, *, root: Path, track) -> str:
 
     if not is_builtin(track):
         return f"not recorded: the leaderboard holds built-in tracks only, and {track.path} is not one"
+    report = report.to_dict() if isinstance(report, Diagnosis) else report
     if report.get("smoke"):
         return f"not recorded: {report['smoke']}"
     path = Path(root) / track.name / DIAGNOSIS
@@ -237,10 +269,10 @@ def _rounded(value, key: str = ""):
     return value
 
 
-def best_separators(report: dict) -> list[dict]:
+def best_separators(report: Diagnosis | dict) -> list[dict]:
     """Per system, its trained student's best signal overall (by AUC), with its interval."""
     best: dict[str, dict] = {}
-    for row in report.get("rows", []):
+    for row in report.rows if isinstance(report, Diagnosis) else report.get("rows", []):
         if row["group"] == "all" and row["model"] == "trained" and row["auc"] is not None:
             if row["system"] not in best or row["auc"] > best[row["system"]]["auc"]:
                 best[row["system"]] = row

@@ -171,14 +171,14 @@ def _diagnose(track, outcomes: dict[str, SystemOutcome], *, ctx: Context, out: P
     if not names:
         return {"status": "not run: none of these systems scores its training pairs"}
     report = diagnose_track(track, systems=names, ctx=ctx, folds=folds, workers=workers)
-    write_text_atomic(out / "diagnostics.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
-    summary = {"status": "ok", "file": "diagnostics.json", "applicable": report["applicable"],
-               **({"smoke": report["smoke"]} if "smoke" in report else {})}
-    if report["applicable"]:
+    write_text_atomic(out / "diagnostics.json", json.dumps(report.to_dict(), indent=1, allow_nan=False) + "\n")
+    summary = {"status": "ok", "file": "diagnostics.json", "applicable": report.applicable,
+               **({"smoke": report.smoke} if report.smoke else {})}
+    if report.applicable:
         summary["best"] = [{k: row[k] for k in ("system", "signal", "auc", "auc_ci")}
                            for row in best_separators(report)]
     else:
-        summary["reason"] = report["reason"]
+        summary["reason"] = report.reason
     if submissions is not None:
         ctx.log("[diagnostics] " + record_diagnosis(report, root=submissions, track=track))
     return summary

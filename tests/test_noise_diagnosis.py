@@ -5,7 +5,7 @@ import json
 import pytest
 from tiny_model import TINY_TRACK
 
-from clir_bench.noise_diagnosis import best_separators, diagnose_track
+from clir_bench.noise_diagnosis import Diagnosis, best_separators, diagnose_track
 from clir_bench.systems import Context
 from clir_bench.tracks.track import get_track
 
@@ -25,7 +25,7 @@ def _ctx(tiny, tmp_path):
 def test_signals_of_ot_systems_and_the_control_against_the_manifest(tiny, tmp_path):
     track = _track(tmp_path, 0.3)
     report = diagnose_track(track, systems=["optical-unbalanced", "encoder-ft", "bm25"], ctx=_ctx(tiny, tmp_path),
-                            resamples=200)
+                            resamples=200).to_dict()
     json.dumps(report, allow_nan=False)
     assert report["applicable"] and report["skipped"] == {"bm25": "the system scores no training pairs"}
     _, manifest = track.noisy_bitext()
@@ -65,7 +65,7 @@ def test_signals_of_ot_systems_and_the_control_against_the_manifest(tiny, tmp_pa
     assert len(students) == 2 and all((s / "signals.safetensors").is_file() for s in students)
     # ... and bootstraps in two processes give the same numbers as in this one
     again = diagnose_track(track, systems=["optical-unbalanced", "encoder-ft"], ctx=_ctx(tiny, tmp_path),
-                           resamples=200, bootstrap_workers=2)
+                           resamples=200, bootstrap_workers=2).to_dict()
     assert again["rows"] == report["rows"] and again["comparisons"] == report["comparisons"]
 
 
@@ -75,10 +75,10 @@ def test_workers_score_the_pairs_as_the_serial_path_does(tiny, tmp_path):
 
     track = _track(tmp_path, 0.3)
     systems = ["optical-unbalanced", "encoder-ft"]
-    serial = diagnose_track(track, systems=systems, ctx=_ctx(tiny, tmp_path / "s"), resamples=200)
+    serial = diagnose_track(track, systems=systems, ctx=_ctx(tiny, tmp_path / "s"), resamples=200).to_dict()
     ctx = _ctx(tiny, tmp_path / "p")
     assert {j.task for j in plan(track, track.fold_tracks(), systems=systems, ctx=ctx, signals=True)} == {"signals"}
-    parallel = diagnose_track(track, systems=systems, ctx=ctx, resamples=200, workers=2)
+    parallel = diagnose_track(track, systems=systems, ctx=ctx, resamples=200, workers=2).to_dict()
     assert plan(track, track.fold_tracks(), systems=systems, ctx=ctx, signals=True) == []  # stored by the workers
     for a, b in zip(serial["rows"], parallel["rows"], strict=True):
         assert (a["system"], a["model"], a["signal"], a["group"]) == (b["system"], b["model"], b["signal"], b["group"])
@@ -152,7 +152,9 @@ def test_a_recorded_p_value_keeps_its_side_of_alpha(tmp_path):
 
 
 def test_clean_bitext_is_not_applicable(tmp_path):
-    report = diagnose_track(_track(tmp_path, 0.0), systems=["optical-sinkhorn"], ctx=Context(log=lambda *a: None))
+    typed = diagnose_track(_track(tmp_path, 0.0), systems=["optical-sinkhorn"], ctx=Context(log=lambda *a: None))
+    assert typed == Diagnosis.from_dict(typed.to_dict())  # the typed result and its JSON form agree
+    report = typed.to_dict()
     assert report["applicable"] is False and "not applicable" in report["reason"] and report["rows"] == []
 
 

@@ -126,9 +126,9 @@ def diagnose(
                   progress=sys.stderr.isatty(), log=lambda msg: err.print(msg))
     report = diagnose_track(t, systems=names, ctx=ctx, resamples=resamples, folds=fold_list(folds),
                             workers=workers)
-    if report.get("smoke"):
-        err.print(report["smoke"], highlight=False, markup=False)
-    text = json.dumps(report, indent=1, allow_nan=False) + "\n"
+    if report.smoke:
+        err.print(report.smoke, highlight=False, markup=False)
+    text = json.dumps(report.to_dict(), indent=1, allow_nan=False) + "\n"
     if output:
         write_text_atomic(output, text, protect=inputs(track))
     if record:
@@ -136,14 +136,14 @@ def diagnose(
     if as_json:
         write_stdout(text)
         return
-    if not report["applicable"]:
-        out.print(f"{t.name}: {report['reason']}")
+    if not report.applicable:
+        out.print(f"{t.name}: {report.reason}")
         return
-    out.print(diagnosis_table(report))
+    out.print(diagnosis_table(report.to_dict()))
     for row in best_separators(report):
         out.print(separation(row), highlight=False)
-    if report.get("comparisons"):
-        out.print(detector_table(report["comparisons"]))
+    if report.comparisons:
+        out.print(detector_table(report.comparisons))
 
 
 @app.command()
