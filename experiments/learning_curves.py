@@ -111,23 +111,29 @@ def plateau(hist: list[dict], *, gain: float = 0.002) -> dict:
     return {"epoch": None, "step": None, "smoothed": max(smooth), "gain": None}
 
 
+def curves_table(curves: list[dict]) -> str:
+    """One markdown row per curve: dev mean MAP at chosen epochs, the best evaluation and the plateau."""
+    lines = ["| track | system | lr | dev mean MAP at epochs 0, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10 "
+             "| best (epoch): mean / low / gap | plateau (smoothed) |", "|---|---|---|---|---|---|"]
+    for r in curves:
+        hist = r["history"]
+        pick = [h for h in hist if round(h["epoch"] * 2) / 2 in (0, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10)]
+        best = max(hist[1:] or hist, key=lambda h: h["mean"])
+        p = plateau(hist)
+        where = f"epoch {p['epoch']:.1f} ({p['smoothed']:.3f})" if p["epoch"] is not None else "not reached"
+        state = "" if r["finished"] else " (running)"
+        values = " ".join(f"{h['mean']:.3f}" for h in pick)
+        at_best = f"{best['epoch']:.1f}: {best['mean']:.3f} / {best['low']:.3f} / {best['gap']:.3f}"
+        lines.append(f"| {r['track']} | {r['system']} | {r['lr']:g}{state} | {values} | {at_best} | {where} |")
+    return "\n".join(lines)
+
+
 def report(markdown: bool = False) -> None:
     """Every stored curve: mean / low / high / gap per evaluation, the best evaluation and the
-    plateau (`plateau`); `markdown` prints one table for docs/findings.md instead."""
+    plateau (`plateau`); `markdown` prints `curves_table` for docs/findings.md instead."""
     curves = [json.loads(p.read_text()) for p in sorted(CURVES.glob("*.json"))]
     if markdown:
-        print("| track | system | lr | evaluations (epochs 0, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10): dev mean "
-              "MAP | best (epoch): mean / low / gap | plateau (smoothed) |")
-        print("|---|---|---|---|---|---|")
-        for r in curves:
-            hist = r["history"]
-            pick = [h for h in hist if round(h["epoch"] * 2) / 2 in (0, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10)]
-            best = max(hist[1:] or hist, key=lambda h: h["mean"])
-            p = plateau(hist)
-            where = f"epoch {p['epoch']:.1f} ({p['smoothed']:.3f})" if p["epoch"] is not None else "not reached"
-            state = "" if r["finished"] else " (running)"
-            print(f"| {r['track']} | {r['system']} | {r['lr']:g}{state} | " + " ".join(f"{h['mean']:.3f}" for h in pick)
-                  + f" | {best['epoch']:.1f}: {best['mean']:.3f} / {best['low']:.3f} / {best['gap']:.3f} | {where} |")
+        print(curves_table(curves))
         return
     for r in curves:
         hist = r["history"]

@@ -103,6 +103,23 @@ def _blocks_of(markdown: str) -> list[list[str]]:
         scratch.unlink()
 
 
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_findings_curves_table_equals_the_committed_curves():
+    import json
+
+    curves = _module("learning_curves")
+    text = (ROOT / "docs" / "findings.md").read_text("utf-8")
+    written = dict(re.findall(r"<!-- checked: (\w+) -->\n(.*?)\n<!-- end checked -->", text, re.S))
+    stored = [json.loads(p.read_text()) for p in sorted(curves.CURVES.glob("*.json"))]
+    assert written["curves"] == curves.curves_table(stored), "docs/findings.md: rerun learning_curves.py --report"
+
+
 def test_the_findings_tables_equal_the_recorded_runs():
     spec = importlib.util.spec_from_file_location("findings_table", ROOT / "experiments" / "findings_table.py")
     tables = importlib.util.module_from_spec(spec)
@@ -112,3 +129,4 @@ def test_the_findings_tables_equal_the_recorded_runs():
     root = ROOT / "submissions"
     assert written["results"] == tables.results_table(root), "docs/findings.md: rerun experiments/findings_table.py"
     assert written["ot"] == tables.ot_table(root), "docs/findings.md: rerun experiments/findings_table.py"
+    assert written["ot_standard"] == tables.ot_table(root, "standard"), "docs/findings.md: rerun findings_table.py"
