@@ -99,6 +99,8 @@ def submit(
                                                 "condition on the board.")] = "track-bitext",
     pretrained: Annotated[str, typer.Option(help="Pretrained models used (names or ids), e.g. "
                                                  "'intfloat/multilingual-e5-small'.")] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace your own entry of this name (the same "
+                                                            "--team), noted in the store's CHANGELOG.md.")] = False,
 ) -> None:
     """Validate and score a run, then store it in SUBMISSIONS/TRACK/NAME for the leaderboard."""
     from clir_bench.leaderboard.store import submit as store_submission
@@ -107,7 +109,7 @@ def submit(
     stored, report = store_submission(run=run, track=get_track(track), name=name, root=submissions, team=team,
                                       description=description, url=url, resamples=resamples,
                                       resources=[r.strip() for r in resources.split(",") if r.strip()],
-                                      pretrained=pretrained or None)
+                                      pretrained=pretrained or None, replace=replace)
     for line in report.warnings:
         say(err, "warning:", "yellow", line)
     out.print(score_table(report))

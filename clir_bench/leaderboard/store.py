@@ -224,7 +224,7 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
     tracks = builtin()
     good, bad = [], []
     for tdir in sorted(root.iterdir()):
-        if tdir.name.startswith("."):
+        if tdir.name.startswith(".") or (tdir.name == STORE_CHANGES and tdir.is_file() and not tdir.is_symlink()):
             continue
         if tdir.is_symlink() or not tdir.is_dir():
             bad.append(Invalid(tdir.name, "not a track folder (a plain folder named after a built-in track)"))
@@ -313,12 +313,23 @@ def store(*, root: Path, meta: dict, run: Path, compress: bool = False, replace:
     return Submission(meta["track"], meta["name"], folder, folder / RUN_FILES[gz], meta)
 
 
-def conflicts(*, root: Path, meta: dict, sha256: str) -> list[str]:
-    """Why `meta` with a run of content `sha256` cannot join ROOT: a taken name or an identical run."""
+def conflicts(*, root: Path, meta: dict, sha256: str, replacing: bool = False) -> list[str]:
+    """Why `meta` with a run of content `sha256` cannot join ROOT: a taken name (unless `replacing`
+    one's own entry: the same team's participant submission) or an identical run."""
     track_dir = Path(root) / meta["track"]
     found = []
     if (track_dir / meta["name"]).exists():
-        found.append(f"name {meta['name']!r} is taken on track {meta['track']}; choose another --name")
+        if not replacing:
+            found.append(f"name {meta['name']!r} is taken on track {meta['track']}; choose another --name (or "
+                         "--replace your own entry)")
+        else:
+            try:
+                earlier = read(track_dir / meta["name"], Path(root)).meta
+            except ClirBenchError:
+                earlier = None  # a broken entry of that name: replacing it mends it
+            if earlier is not None and (earlier["produced_by"] != "participant" or earlier["team"] != meta["team"]):
+                found.append(f"{meta['track']}/{meta['name']} is not your entry (team {earlier['team']!r}, produced "
+                             f"by {earlier['produced_by']}); --replace replaces only your team's own submission")
     if track_dir.is_dir():
         for other in sorted(track_dir.iterdir()):
             if other.name == meta["name"] or other.is_symlink() or not other.is_dir():
@@ -333,8 +344,9 @@ def conflicts(*, root: Path, meta: dict, sha256: str) -> list[str]:
 
 def submit(*, run: Path, track, name: str, root: Path, team: str = "", description: str = "", url: str = "",
            produced_by: str = "participant", resamples: int = 10_000, resources: list[str] | None = None,
-           pretrained: str | None = None) -> tuple[Submission, ScoreReport]:
-    """Validate and score RUN against TRACK, refuse duplicates, then store it. Returns it and its report."""
+           pretrained: str | None = None, replace: bool = False) -> tuple[Submission, ScoreReport]:
+    """Validate and score RUN against TRACK, refuse duplicates, then store it (`replace`: over the same
+    team's entry of that name, noted in ROOT/CHANGELOG.md). Returns it and its report."""
     from clir_bench.evaluation.judgments import from_track
     from clir_bench.evaluation.scoring import score_run
 
@@ -346,15 +358,31 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
     if not Path(run).is_file():
         raise ClirBenchError(f"run file {run} does not exist")
     sha = content_sha256(run)
-    problems = conflicts(root=root, meta=meta, sha256=sha)  # fail fast, before scoring
+    problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # fail fast, before scoring
     if problems:
         raise ClirBenchError("not stored: " + "; ".join(problems))
     report = score_run(run, from_track(track), resamples=resamples)
     with track_lock(root, meta["track"]):
-        problems = conflicts(root=root, meta=meta, sha256=sha)  # again, now that no other writer can run
+        problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # again, no other writer now
         if problems:
             raise ClirBenchError("not stored: " + "; ".join(problems))
-        return store(root=root, meta=meta, run=run), report
+        replaced = (Path(root) / meta["track"] / meta["name"]).exists()
+        stored = store(root=root, meta=meta, run=run, replace=replaced)
+        if replaced:
+            _note_change(Path(root), f"{meta['date']}: {meta['track']}/{meta['name']} replaced by its team "
+                                     f"({meta['team'] or 'no team given'}); run sha256 {sha[:12]}")
+        return stored, report
+
+
+STORE_CHANGES = "CHANGELOG.md"  # at the store's root: replaced entries, one line each
+
+
+def _note_change(root: Path, line: str) -> None:
+    from clir_bench.core.files import write_text_atomic
+
+    path = root / STORE_CHANGES
+    earlier = path.read_text("utf-8") if path.is_file() else "# Changes to this store\n\n"
+    write_text_atomic(path, earlier + f"- {line}\n")
 
 
 def is_builtin(track) -> bool:

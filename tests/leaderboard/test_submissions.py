@@ -178,3 +178,21 @@ def test_declared_resources_mark_another_condition_on_the_board(cli, run_file, t
     code, output = cli("leaderboard", "build", "--submissions", root, "--out", tmp_path / "site", "--bootstrap", "200")
     assert code == 0, output
     assert "beyond the track&#39;s data" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_replace_takes_only_ones_own_entry_and_is_noted(cli, run_file, tmp_path):
+    root = tmp_path / "subs"
+    assert _submit(cli, run_file, root, "mine", "--team", "Team A")[0] == 0
+    better = run_file.with_name("better.trec")
+    better.write_text(synthetic_run(get_track("noise-0.3"), skill=0.9, seed=7))
+    code, output = _submit(cli, better, root, "mine", "--team", "Team A")
+    assert code == 1 and "--replace" in output  # a taken name is refused without it
+    code, output = _submit(cli, better, root, "mine", "--team", "Team B", "--replace")
+    assert code == 1 and "not your entry" in output
+    code, output = _submit(cli, better, root, "mine", "--team", "Team A", "--replace")
+    assert code == 0, output
+    (stored,) = (root / "noise-0.3" / "mine").glob("run.trec*")
+    data = stored.read_bytes()
+    assert (gzip.decompress(data) if stored.suffix == ".gz" else data) == better.read_bytes()
+    assert "noise-0.3/mine replaced by its team (Team A)" in (root / "CHANGELOG.md").read_text()
+    assert discover(root)[1] == []  # the store's changelog is not an entry
