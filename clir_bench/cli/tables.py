@@ -72,7 +72,12 @@ def comparison_table(result):
                       format_p(r.p_randomisation),
                       format_p(r.p_t_holm) + (" *" if r.significant else ""), fmt(r.mdd), needed,
                       style="bold" if r.unit == "topics" else None)
-    return table
+    from rich.console import Group
+    from rich.text import Text
+
+    robust = "; ".join(f"{r.group}: Wilcoxon p {format_p(r.p_wilcoxon)}, t without the most influential topic "
+                       f"p {format_p(r.p_t_without_top)}" for r in result.rows if r.unit == "topics")
+    return Group(table, Text(f"robustness (uncorrected): {robust}")) if robust else table
 
 
 def systems_table(results: dict, track):

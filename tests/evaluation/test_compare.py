@@ -90,3 +90,24 @@ def test_compare_cli_on_reference_runs(cli):
     assert all(r["diff"] == 0 and r["p_t"] == 1.0 and r["mdd"] is None for r in rows)
     code, text = cli("compare", a, b, "--track", "noise-0.3", "--bootstrap", "500")
     assert code == 0 and "low mean" in text and "Holm" in text
+
+
+def test_each_topic_row_carries_a_robustness_line():
+    """A rank-based test and the verdict without the most influential unit, beside the t-test."""
+    from scipy.stats import ttest_1samp, wilcoxon
+
+    judged = clir_bench.load_judgments(track="noise-0.3")
+    a, b = (clir_bench.score(SUBS / n / "run.trec.gz", judgments=judged, resamples=0)
+            for n in ("optical-sinkhorn", "encoder-ft"))
+    rows = {r.group: r for r in clir_bench.compare(a, b, judgments=judged, resamples=200).rows}
+    low = [lang for lang, c in judged.classes.items() if c == "low"]
+    cells: dict = {}
+    for q in judged.qrels:
+        if judged.lang_of[q] in low:
+            cells.setdefault(judged.topic(q), {}).setdefault(judged.lang_of[q], []).append(
+                a.per_query[q]["map"] - b.per_query[q]["map"])
+    d = [sum(sum(v) / len(v) for v in langs.values()) / len(langs) for _, langs in sorted(cells.items())]
+    assert rows["low mean"].p_wilcoxon == pytest.approx(wilcoxon(d).pvalue, rel=1e-9)
+    top = max(range(len(d)), key=lambda i: abs(d[i]))
+    rest = d[:top] + d[top + 1:]
+    assert rows["low mean"].p_t_without_top == pytest.approx(ttest_1samp(rest, 0).pvalue, rel=1e-6)
