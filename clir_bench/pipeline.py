@@ -34,7 +34,10 @@ from clir_bench.tracks.track import select_folds
 
 def parse_systems(spec: str | None) -> list[str]:
     """Comma-separated system names (each must be registered), or every reference system."""
-    names = [s.strip() for s in spec.split(",") if s.strip()] if spec else default_systems()
+    if spec is not None and not spec.strip(", "):
+        raise ClirBenchError(f"--systems {spec!r} names no system; leave it out for every reference system, or "
+                             "name them, e.g. --systems bm25,encoder-zs")
+    names = [s.strip() for s in spec.split(",") if s.strip()] if spec is not None else default_systems()
     for name in names:
         registry().get(name)  # unknown names fail here, with a suggestion
     return names

@@ -440,3 +440,26 @@ def test_one_broken_entry_never_aborts_the_build(cli, tmp_path):
     code, output = cli("leaderboard", "build", "--submissions", store, "--out", tmp_path / "site", "--bootstrap", "100")
     assert code == 0 and "1 invalid" in output and "Traceback" not in output, output
     assert "Exceeds the limit" in (tmp_path / "site" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("args", [["tracks"], ["protocols"], ["tracks", "show", "noise-0.0"],
+                                  ["score", "submissions/noise-0.3/bm25/run.trec.gz", "--track", "noise-0.3",
+                                   "--bootstrap", "100"]])
+def test_a_full_disk_on_stdout_is_a_message_not_a_traceback(args):
+    root = Path(clir_bench.__file__).parents[1]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "clir_bench", *args], cwd=root, stdout=full,
+                                stderr=subprocess.PIPE, text=True, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot write standard output: No space left on device" in result.stderr
+
+
+@pytest.mark.parametrize("args, found", [
+    (["run", "--systems", "", "--no-record"], "names no system"),
+    (["run", "--systems", " , ", "--no-record"], "names no system"),
+    (["score", "x.trec", "--seed", "-1"], "--seed"),
+    (["score", "x.trec", "--bootstrap", "99999999999999999999999"], "--bootstrap"),
+])
+def test_option_values_are_range_checked(cli, args, found):
+    code, output = cli(*args)
+    assert code != 0 and found in output and "Traceback" not in output

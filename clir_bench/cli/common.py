@@ -23,11 +23,11 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=Fa
 
 SplitOpt = Annotated[str, typer.Option(help="test, or dev (every fold's dev queries: for tuning).")]
 TrackName = Annotated[str, typer.Option("--track", "-t", help="Track name or TOML file.")]
-Bootstrap = Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples.")]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", min=100, max=10_000_000, help="Bootstrap resamples.")]
 EncoderOpt = Annotated[str, typer.Option(help="Hugging Face id or local folder.")]
 DeviceOpt = Annotated[str, typer.Option(help="auto (CUDA where there is a GPU), cpu or cuda (under torchrun: one GPU "
                                              "per process).")]
-SeedOpt = Annotated[int, typer.Option()]
+SeedOpt = Annotated[int, typer.Option(min=0, max=2**32 - 1)]
 FoldsOpt = Annotated[str | None, typer.Option(help="One fold of a cross-validated track, e.g. 0: a smoke test, "
                                                       "never recorded (default: every fold).")]
 
@@ -77,8 +77,25 @@ def user_errors(fn):
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
+        except (OSError, UnicodeEncodeError) as e:  # a full disk, a closed pipe, an encoding: a message
+            _report_os_error(e)
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _report_os_error(e: Exception) -> None:
+    """One line for an error of the system rather than of the input: what could not be done, and why."""
+    if isinstance(e, UnicodeEncodeError):
+        message = (f"standard output cannot show these characters (its encoding is {sys.stdout.encoding}); "
+                   "set PYTHONIOENCODING=utf-8 or a UTF-8 locale")
+    else:
+        where = e.filename if getattr(e, "filename", None) else "standard output"
+        message = f"cannot write {where}: {e.strerror or e}"
+    with contextlib.suppress(OSError):  # so that the interpreter's last flush fails no more
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    with contextlib.suppress(OSError, UnicodeEncodeError):
+        sys.stderr.write(f"error: {message}\n")
 
 
 def inputs(*paths) -> tuple[Path, ...]:

@@ -55,7 +55,7 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
     resamples: Bootstrap = 10_000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Bootstrap seed.")] = 0,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes for large runs (default: cores).")] = None,
     split: SplitOpt = "test",
 ) -> None:
