@@ -473,7 +473,7 @@ def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
     tests = [(h, t) for h in headlines if h.get("ot") for t in h["ot"]["tests"] if t["role"] == "control"]
     if not tests:
         return None
-    under = f"Under the {protocol} training protocol: " if protocol else ""
+    under = f"Under the {protocol} training protocol, " if protocol else ""
     rates = len({id(h) for h, _ in tests})
     wins = [(h, t) for h, t in tests if t["significant"]]
     mdds = [t["mdd"] for _, t in tests if t["mdd"] is not None]
@@ -481,12 +481,13 @@ def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
     if not wins:
         where = ("At the one noise rate with runs of both, the best OT system does not differ" if rates == 1 else
                  f"At none of the {rates} noise rates does the best OT system differ")
+        where = where[0].lower() + where[1:] if under else where
         return (f"{under}{where} measurably from the no-OT "
                 f"control on the low-resource mean or the gap (topic-level paired t-tests, Holm){span}. "
                 + ("OT adds nothing measurable under this protocol."
                    if protocol else "OT adds nothing measurable here."))
     said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
-    return (f"{under}The best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
+    return (f"{under}{'t' if under else 'T'}he best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
             f"({said}; topic-level paired t-tests, Holm){span}.")
 
 

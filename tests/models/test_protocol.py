@@ -75,7 +75,7 @@ def test_ot_is_tested_against_the_control_of_its_own_protocol(tmp_path):
         against = {test["against"] for test in h["ot"]["tests"] if test["role"] == "control"}
         assert against == {"encoder-ft" if protocol == "quick" else "encoder-ft-long"}
     finding = board.families[0]["finding"]
-    assert "Under the quick training protocol" in finding and "Under the long training protocol" in finding
+    assert "Under the quick training protocol, " in finding and "Under the long training protocol, " in finding
     page = next(p for p in board.pages if p["name"] == "optical-sinkhorn-long")
     assert "OPTICAL distillation with entropic OT" in page["card"]["what"]  # the method card, by base name
     assert page["card"]["paper"][1] == "https://arxiv.org/abs/2301.12566"
