@@ -487,7 +487,8 @@ def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
                 + ("OT adds nothing measurable under this protocol."
                    if protocol else "OT adds nothing measurable here."))
     said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
-    return (f"{under}{'t' if under else 'T'}he best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
+    the = "the" if under else "The"
+    return (f"{under}{the} best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
             f"({said}; topic-level paired t-tests, Holm){span}.")
 
 
