@@ -43,9 +43,9 @@ def test_randomisation_p_matches_exact_enumeration():
     assert randomisation_p(d, flips=40_000, seed=1) == pytest.approx(exact, abs=0.01)
 
 
-def test_a_topic_row_is_the_mean_of_per_topic_differences():
-    """Recomputed from per-query AP: per unit, each language's mean over its queries on it, averaged
-    over the class's languages; the row is the mean over units of A - B."""
+def _low_mean_units():
+    """optical-sinkhorn - encoder-ft on noise-0.3 by `compare`, and the same recomputed from per-query
+    AP: per unit (sorted), each low-resource language's mean over its queries on it, averaged."""
     judged = clir_bench.load_judgments(track="noise-0.3")
     a, b = (clir_bench.score(SUBS / n / "run.trec.gz", judgments=judged, resamples=0)
             for n in ("optical-sinkhorn", "encoder-ft"))
@@ -56,7 +56,12 @@ def test_a_topic_row_is_the_mean_of_per_topic_differences():
         if judged.lang_of[q] in low:
             cells.setdefault(judged.topic(q), {}).setdefault(judged.lang_of[q], []).append(
                 a.per_query[q]["map"] - b.per_query[q]["map"])
-    per_unit = [sum(sum(v) / len(v) for v in langs.values()) / len(langs) for langs in cells.values()]
+    return rows, [sum(sum(v) / len(v) for v in langs.values()) / len(langs) for _, langs in sorted(cells.items())]
+
+
+def test_a_topic_row_is_the_mean_of_per_topic_differences():
+    """The row is the mean over units of A - B, each unit's value the mean over its languages."""
+    rows, per_unit = _low_mean_units()
     assert rows["low mean"].diff == pytest.approx(sum(per_unit) / len(per_unit), abs=1e-12)
     assert rows["low mean"].n == len(per_unit)
 
@@ -96,17 +101,7 @@ def test_each_topic_row_carries_a_robustness_line():
     """A rank-based test and the verdict without the most influential unit, beside the t-test."""
     from scipy.stats import ttest_1samp, wilcoxon
 
-    judged = clir_bench.load_judgments(track="noise-0.3")
-    a, b = (clir_bench.score(SUBS / n / "run.trec.gz", judgments=judged, resamples=0)
-            for n in ("optical-sinkhorn", "encoder-ft"))
-    rows = {r.group: r for r in clir_bench.compare(a, b, judgments=judged, resamples=200).rows}
-    low = [lang for lang, c in judged.classes.items() if c == "low"]
-    cells: dict = {}
-    for q in judged.qrels:
-        if judged.lang_of[q] in low:
-            cells.setdefault(judged.topic(q), {}).setdefault(judged.lang_of[q], []).append(
-                a.per_query[q]["map"] - b.per_query[q]["map"])
-    d = [sum(sum(v) / len(v) for v in langs.values()) / len(langs) for _, langs in sorted(cells.items())]
+    rows, d = _low_mean_units()
     assert rows["low mean"].p_wilcoxon == pytest.approx(wilcoxon(d).pvalue, rel=1e-9)
     top = max(range(len(d)), key=lambda i: abs(d[i]))
     rest = d[:top] + d[top + 1:]
