@@ -434,11 +434,19 @@ def _headline(rows: list[dict], pair, *, rate: float, protocol: str | None = Non
     over those four tests)."""
     from clir_bench.evaluation.stats import holm
 
+    # the rows of this experiment: untrained systems, participants, and the trained systems of `protocol`
+    first = rows[0] if rows else None
+    rows = [r for r in rows if r["protocol"] is None or r["protocol"] == protocol]
     if not rows:
         return None
     best = rows[0]
+    if best is first:  # the board's #1: its groups say who ties with it
+        tied = sum(1 for r in rows[1:] if r["group"] == "top")
+    else:  # #1 of this protocol's rows only: the same test against it, Holm over them
+        ps = [pair(r["name"], best["name"], {"mean"})["rows"][0]["p_t"] for r in rows[1:]]
+        tied = sum(1 for p in holm(ps) if p is None or p >= ALPHA)
     out = {"rate": rate, "best": {k: best[k] for k in ("name", "mean", "low", "high", "gap")} | {"ci": best["ci"]},
-           "tied_with_best": sum(1 for r in rows[1:] if r["group"] == "top"), "ot": None, "protocol": protocol}
+           "tied_with_best": tied, "ot": None, "protocol": protocol}
     by_role: dict[str, list[dict]] = {}
     for row in rows:
         role = _role(row) or ""
