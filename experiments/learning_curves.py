@@ -44,6 +44,7 @@ def summary(maps: dict[str, float], classes: dict[str, str]) -> dict[str, float]
 
 def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> Path:
     from clir_bench.core.cache import cache_dir
+    from clir_bench.core.files import write_text_atomic
     from clir_bench.models.optical import Trainer, recipe
 
     track_name, system, lr = spec.split(":")
@@ -75,10 +76,7 @@ def train_curve(spec: str, *, fold: int, epochs: float, seed: int, encoder) -> P
                   "history": [{"step": h["step"], "epoch": round(h["step"] / per_epoch, 3),
                                "loss": h.get("loss"), **summary(h["dev_map"], classes),
                                "dev_map": h["dev_map"]} for h in result.history]}
-        CURVES.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1) + "\n")
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(record, indent=1) + "\n")
         last = record["history"][-1]
         print(f"{path.stem} step {last['step']}/{steps} mean {last['mean']:.4f} low {last['low']:.4f} "
               f"high {last['high']:.4f} gap {last['gap']:.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
