@@ -116,6 +116,9 @@ def leaderboard_build(
     out_dir: SiteOpt = Path("build/leaderboard"),
     submissions: Annotated[Path, typer.Option(help="The submissions store.")] = Path("submissions"),
     resamples: Bootstrap = 10_000,
+    repository: Annotated[str | None, typer.Option(
+        help="The hosting repository's https URL the site links to (default: the Repository URL in "
+             "pyproject.toml's [project.urls]).")] = None,
 ) -> None:
     """Score every submission (cached by run and qrels checksum) and write the static site."""
     import time
@@ -133,10 +136,10 @@ def leaderboard_build(
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("scoring", total=total)
-            summary = build(submissions=submissions, out=out_dir, resamples=resamples,
+            summary = build(submissions=submissions, out=out_dir, resamples=resamples, repository=repository,
                             progress=lambda where: bar.update(task, advance=1, description=where))
     else:
-        summary = build(submissions=submissions, out=out_dir, resamples=resamples)
+        summary = build(submissions=submissions, out=out_dir, resamples=resamples, repository=repository)
     out.print(f"leaderboard: {summary['submissions']} submission(s) on {summary['tracks']} track(s), "
               f"{summary['invalid']} invalid; {summary['scored']} scored, {summary['cache_hits']} from the cache; "
               f"{summary['files']} files in {time.perf_counter() - start:.1f} s. Open {out_dir / 'index.html'}",

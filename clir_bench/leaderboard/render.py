@@ -26,7 +26,7 @@ from clir_bench.leaderboard.data import Board, Cache, collect
 
 MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
-STATIC = ("site.css", "sort.js", "favicon.svg")
+STATIC = ("site.css", "sort.js", "filter.js", "favicon.svg")
 MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
 RUN_COPY_LIMIT = 16 << 20  # run files up to this size are downloadable from their page
 COMPARE_COLUMNS = ["against", "group", "unit", "n", "a", "b", "diff", "ci_low", "ci_high", "sd", "t", "p_t",
@@ -45,6 +45,29 @@ def changelog() -> list[dict]:
         elif m := re.match(r"- \*\*(.+?)\*\*: (.+)", line):
             out.append({"section": section, "what": m[1], "change": m[2]})
     return out
+
+
+def repository_url() -> str | None:
+    """The hosting repository the site links to: the installed package's `Repository` project URL
+    (`[project.urls]` in pyproject.toml), or None where none is set."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("clir-bench").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    return next((u.split(",", 1)[1].strip() for u in urls if u.split(",", 1)[0].strip().lower() == "repository"),
+                None)
+
+
+def check_repository(url: str | None) -> str | None:
+    """An https URL for the site's repository link, or a clear error."""
+    if url is None or url == "":
+        return None
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s\"'<>]*)?", url):
+        raise ClirBenchError(f"--repository {url!r} is not an https:// URL; give the hosting repository's web "
+                             "address, e.g. https://github.com/OWNER/clir-bench")
+    return url
 
 
 def _env():
@@ -200,13 +223,13 @@ def _about(board: Board, track: dict | None, what: str, extra: dict | None = Non
     return about
 
 
-def render(board: Board, w: Writer) -> None:
+def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
     env = _env()
     from importlib import resources
 
     for name in STATIC:
         w.text(f"static/{name}", resources.files("clir_bench.leaderboard").joinpath("static", name).read_text("utf-8"))
-    common = {"provenance": board.provenance, "tracks": board.tracks}
+    common = {"provenance": board.provenance, "tracks": board.tracks, "repository": repository}
     downloads = {}
     for t in board.tracks:
         columns, rows = _track_rows(t)
@@ -303,15 +326,17 @@ def _check_folders(submissions: Path, out: Path) -> None:
 
 
 def build(*, submissions: Path, out: Path, resamples: int = 10_000,
-          progress: Callable[[str], None] | None = None) -> dict:
-    """Score every submission (reusing OUT/_cache) and write the site to OUT; a summary of the build."""
+          progress: Callable[[str], None] | None = None, repository: str | None = None) -> dict:
+    """Score every submission (reusing OUT/_cache) and write the site to OUT; a summary of the build.
+    `repository`: the hosting repository the site links to (default: the package's project URL)."""
+    repository = check_repository(repository) if repository is not None else repository_url()
     _check_folders(submissions, out)
     old = Path(out) / CACHE
     with atomic_dir(Path(out), force=True) as tmp:
         cache = Cache(old if old.is_dir() else None, tmp / CACHE)
         board = collect(root=Path(submissions), cache=cache, resamples=resamples, progress=progress)
         w = Writer(tmp)
-        render(board, w)
+        render(board, w, repository=repository)
         w.text(MARKER, json.dumps(board.provenance) + "\n")
     return {"tracks": len(board.tracks), "submissions": len(board.pages), "invalid": len(board.invalid),
             "files": w.count, "cache_hits": cache.hits, "scored": cache.misses}

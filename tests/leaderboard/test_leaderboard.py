@@ -303,6 +303,17 @@ def test_site_in_headless_chromium(cli, store_root, tmp_path, browser):
     table.locator('th[data-col="gap"] button').click()
     assert gaps() == sorted(gaps(), reverse=True)
     page.screenshot(path=str(ARTIFACTS / "leaderboard-index.png"), full_page=True)
+    # the condition filter: participants here declare no resources; unchecking that condition leaves the references
+    rows = table.locator("tbody tr")
+    total = page.locator("table.board tbody tr").count()  # every track's table
+    page.locator('#filters input[name="condition"][value="undeclared"]').uncheck()
+    visible = [n for n, hidden in zip(rows.evaluate_all("rs => rs.map(r => r.dataset.name)"),
+                                      rows.evaluate_all("rs => rs.map(r => r.hidden)"), strict=True) if not hidden]
+    assert sorted(visible) == ["ref-0", "ref-1"]
+    assert f"of {total} rows" in page.locator("[data-filter-count]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "leaderboard-filtered.png"), full_page=True)
+    page.locator('#filters input[name="condition"][value="undeclared"]').check()
+    assert not any(rows.evaluate_all("rs => rs.map(r => r.hidden)"))
     assert not problems, problems
 
     page, problems = _open(browser, (site / "noise.html").as_uri())
@@ -448,3 +459,15 @@ def test_numbers_whose_interval_covers_chance_are_marked_no_signal(tmp_path):
     rows = {r["name"]: r for r in board.tracks[0]["rows"]}
     assert "low" in rows["bm25"]["no_signal"] and "sw" in rows["bm25"]["no_signal"]
     assert rows["encoder-ft"]["no_signal"] == []
+
+
+def test_site_links_to_its_repository(cli, tmp_path):
+    root = tmp_path / "subs"
+    make_store(root, systems=1, tracks=("noise-0.3",), references=1)
+    url = "https://git.example.org/lab/clir-bench"
+    _build(cli, root, tmp_path / "site", "--repository", url)
+    pages = _html(tmp_path / "site")
+    assert f'href="{url}"' in pages["index.html"] and f'open a pull request to <a href="{url}"' in pages["submit.html"]
+    code, output = cli("leaderboard", "build", "--submissions", root, "--out", tmp_path / "bad",
+                       "--repository", "javascript:alert(1)")
+    assert code == 1 and "is not an https:// URL" in output and not (tmp_path / "bad").exists()
