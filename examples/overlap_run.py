@@ -11,6 +11,7 @@ folds' answers go into one run.
 
 import argparse
 import math
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -42,8 +43,11 @@ def rank(root: Path, split: str) -> list[str]:
         for qid, text in read_tsv(path).items():
             q = weigh(grams(text))
             scores = {d: sum(w * v.get(g, 0.0) for g, w in q.items()) for d, v in doc_vecs.items()}
-            ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-            lines += [f"{qid} Q0 {d} {r} {s:.6f} char4-tfidf" for r, (d, s) in enumerate(ranked, 1)]
+            # equal scores (no shared 4-gram: every document 0) in a random order seeded by the query, and a
+            # score column that follows the ranks: trec_eval sorts by score, and would order ties by docid
+            tiebreak = random.Random(qid)
+            ranked = sorted(scores, key=lambda d: (-scores[d], tiebreak.random()))
+            lines += [f"{qid} Q0 {d} {r} {len(ranked) - r + 1} char4-tfidf" for r, d in enumerate(ranked, 1)]
     return lines
 
 
