@@ -351,6 +351,11 @@ def test_no_page_overflows_at_desktop_and_phone_widths(cli, store_root, tmp_path
             widths[(kind, width)] = page.evaluate("document.documentElement.scrollWidth")
             if kind == "index":
                 assert page.locator("span.grp").count() >= 5 and page.locator("section.headline").count() == 1
+                # the question's numbers are on the first screen at either width (on a phone, as a card)
+                row = page.locator("table.board tbody tr").first
+                for col in ("mean", "low", "high", "gap"):
+                    box = row.locator(f'td[data-label="{col}"]').bounding_box()
+                    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (width, col, box)
             if kind == "noise":
                 assert page.locator("line.errorbar").count() > 0 and page.locator("line.divider").count() > 0
             page.screenshot(path=str(ARTIFACTS / f"page-{kind}-{width}.png"), full_page=False)
