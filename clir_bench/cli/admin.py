@@ -137,7 +137,7 @@ def leaderboard_build(
                       console=err, transient=True) as bar:
             task = bar.add_task("scoring", total=total)
             summary = build(submissions=submissions, out=out_dir, resamples=resamples, repository=repository,
-                            progress=lambda where: bar.update(task, advance=1, description=where))
+                            progress=lambda where, step=1: bar.update(task, advance=step, description=where))
     else:
         summary = build(submissions=submissions, out=out_dir, resamples=resamples, repository=repository)
     out.print(f"leaderboard: {summary['submissions']} submission(s) on {summary['tracks']} track(s), "

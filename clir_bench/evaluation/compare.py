@@ -56,7 +56,7 @@ class Difference:
     needed: dict[str, int | None]  # target difference -> units needed at ALPHA and POWER
     p_t_holm: float | None = None
     p_randomisation_holm: float | None = None
-    # robustness: a rank-based test, and the t-test without the unit of the largest |difference|
+    # robustness (topic-level rows): a rank-based test, and the t-test without the unit of the largest |difference|
     p_wilcoxon: float | None = None
     p_t_without_top: float | None = None
 
@@ -149,7 +149,9 @@ def _row(group: str, unit: str, a: float | None, b: float | None, d: list[float]
                       p_randomisation=randomisation_p(d, flips=flips, seed=seed),
                       mdd=mdd(sd, len(d)) if sd is not None else None,
                       needed={f"{x:g}": units_needed(sd, x) if sd is not None else None for x in TARGETS},
-                      p_wilcoxon=wilcoxon_p(d), p_t_without_top=_without_top(d))
+                      # robustness of the verdicts the question rests on (the topic-level rows) only
+                      p_wilcoxon=wilcoxon_p(d) if unit == "topics" else None,
+                      p_t_without_top=_without_top(d) if unit == "topics" else None)
 
 
 def wilcoxon_p(d) -> float | None:

@@ -38,14 +38,18 @@ COMPARE_FLIPS = 2000  # sign flips of its randomisation test
 
 @dataclass
 class Cache:
-    """Score reports by key: read from an earlier build's folder, written to this build's."""
+    """Score reports by key: read from an earlier build's folder, written to this build's;
+    `fresh` holds the entries scored ahead in parallel by this build (`prescore`)."""
 
     read_from: Path | None
     write_to: Path
     hits: int = 0
     misses: int = 0
+    fresh: dict = field(default_factory=dict)
 
     def get(self, key: str) -> dict | None:
+        if key in self.fresh:
+            return self.fresh[key]
         if self.read_from is None:
             return None
         try:
@@ -82,27 +86,70 @@ def score_key(sha256: str, judgments, resamples: int) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _entry(run: Path, judgments, resamples: int) -> dict:
+    """A run scored as a cache entry: the report (naming the run by its file name only, never this
+    machine's path) or why it is invalid."""
+    from clir_bench.evaluation.scoring import InvalidRun, score_run
+
+    name = run.name
+    try:
+        return {"report": score_run(run, judgments, resamples=resamples, seed=SEED, workers=1)
+                .with_run_path(name).to_dict()}
+    except InvalidRun as e:
+        return {"invalid": "; ".join(e.scan.errors.lines(name)[:5])}
+    except ClirBenchError as e:
+        return {"invalid": str(e).replace(str(run), name)}
+
+
+_JUDGMENTS: dict = {}  # a worker process's judgments, per track
+
+
+def _entry_in_worker(run: Path, track: str, resamples: int) -> dict:
+    from clir_bench.evaluation.judgments import from_track
+    from clir_bench.tracks.track import get_track
+
+    if track not in _JUDGMENTS:
+        _JUDGMENTS[track] = from_track(get_track(track))
+    return _entry(run, _JUDGMENTS[track], resamples)
+
+
+def prescore(jobs: list[tuple[Submission, object]], cache: Cache, resamples: int, workers: int,
+             progress: Callable[[str], None] | None = None) -> None:
+    """Score the runs that miss the cache in `workers` processes (each scoring is independent); the
+    entries wait in `cache.fresh` for `_score`. Fewer than two misses, or one worker: nothing to do."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    todo = {}
+    for sub, judgments in jobs:
+        try:
+            key = score_key(sha256_file(sub.run), judgments, resamples)
+        except OSError:
+            continue  # `_score` reports it
+        if key not in todo and cache.get(key) is None:
+            todo[key] = (sub.run, judgments.provenance["track"])
+    if workers < 2 or len(todo) < 2:
+        return
+    if progress:
+        progress(f"scoring {len(todo)} runs in {min(workers, len(todo))} processes", 0)  # a message, no step
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        futures = {key: pool.submit(_entry_in_worker, run, track, resamples) for key, (run, track) in todo.items()}
+        for key, future in futures.items():
+            cache.fresh[key] = future.result()
+            cache.misses += 1
+
+
 def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
     """{'report': ScoreReport} or {'invalid': reason}, and 'sha256'; from the cache where the key matches.
 
     Cached entries name the run by its file name only; the submission's folder is added here.
     """
-    from clir_bench.evaluation.scoring import InvalidRun, score_run
-
     sha = sha256_file(sub.run)  # the stored bytes: a cached verdict costs no decompression (a gzip bomb once)
     key = score_key(sha, judgments, resamples)
     entry = cache.get(key)
     if entry is None:
         cache.misses += 1
-        name = sub.run.name
-        try:
-            report = score_run(sub.run, judgments, resamples=resamples, seed=SEED, workers=1)
-            entry = {"report": report.with_run_path(name).to_dict()}  # never this machine's path
-        except InvalidRun as e:
-            entry = {"invalid": "; ".join(e.scan.errors.lines(name)[:5])}
-        except ClirBenchError as e:
-            entry = {"invalid": str(e).replace(str(sub.run), name)}
-    else:
+        entry = _entry(sub.run, judgments, resamples)
+    elif key not in cache.fresh:
         cache.hits += 1
     cache.put(key, entry)
     if "report" in entry:
@@ -266,21 +313,28 @@ def _detection(members: list[dict]) -> dict:
 
 
 def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
-            progress: Callable[[str], None] | None = None) -> Board:
-    """Discover, validate and score every submission under ROOT; rank, compare and group them."""
+            progress: Callable[[str], None] | None = None, workers: int = 1) -> Board:
+    """Discover, validate and score every submission under ROOT; rank, compare and group them.
+    `workers` > 1 scores the runs the cache does not hold in that many processes first."""
     from clir_bench.evaluation.judgments import from_track
     from clir_bench.tracks.track import builtin
 
     subs, bad = discover(root)
     invalid = [_invalid(b) for b in bad]
     by_track = {name: t for name, t in builtin().items()}
+    judged = {name: from_track(track) for name, track in by_track.items()
+              if any(s.track == name for s in subs)}
+    if workers > 1:
+        prescore([(s, judged[s.track]) for s in subs if s.track in judged
+                  and s.meta["track_version"] == by_track[s.track].version], cache, resamples, workers,
+                 progress=progress)
     tracks = []
     pages = []
     for name, track in by_track.items():
         mine = [s for s in subs if s.track == name]
         if not mine and not any(b["track"] == name for b in invalid):
             continue
-        j = from_track(track)
+        j = judged.get(name) or from_track(track)
         rows, reports, keys = [], {}, {}
         for sub in mine:
             if progress:

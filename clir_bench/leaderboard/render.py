@@ -326,15 +326,21 @@ def _check_folders(submissions: Path, out: Path) -> None:
 
 
 def build(*, submissions: Path, out: Path, resamples: int = 10_000,
-          progress: Callable[[str], None] | None = None, repository: str | None = None) -> dict:
+          progress: Callable[[str], None] | None = None, repository: str | None = None,
+          workers: int | None = None) -> dict:
     """Score every submission (reusing OUT/_cache) and write the site to OUT; a summary of the build.
-    `repository`: the hosting repository the site links to (default: the package's project URL)."""
+    `repository`: the hosting repository the site links to (default: the package's project URL);
+    `workers`: processes that score the runs the cache lacks (default: the CPU count)."""
+    import os
+
+    workers = workers or os.cpu_count() or 1
     repository = check_repository(repository) if repository is not None else repository_url()
     _check_folders(submissions, out)
     old = Path(out) / CACHE
     with atomic_dir(Path(out), force=True) as tmp:
         cache = Cache(old if old.is_dir() else None, tmp / CACHE)
-        board = collect(root=Path(submissions), cache=cache, resamples=resamples, progress=progress)
+        board = collect(root=Path(submissions), cache=cache, resamples=resamples, progress=progress,
+                        workers=workers)
         w = Writer(tmp)
         render(board, w, repository=repository)
         w.text(MARKER, json.dumps(board.provenance) + "\n")

@@ -476,3 +476,17 @@ def test_site_links_to_its_repository(cli, tmp_path):
     code, output = cli("leaderboard", "build", "--submissions", root, "--out", tmp_path / "bad",
                        "--repository", "javascript:alert(1)")
     assert code == 1 and "is not an https:// URL" in output and not (tmp_path / "bad").exists()
+
+
+def test_parallel_scoring_builds_the_same_site(store_root, tmp_path):
+    """Runs scored ahead in two processes give the board that one process gives, byte for byte."""
+    from clir_bench.leaderboard.render import build
+
+    root, made = store_root
+    one = build(submissions=root, out=tmp_path / "one", resamples=200, workers=1)
+    two = build(submissions=root, out=tmp_path / "two", resamples=200, workers=2)
+    assert one["scored"] == two["scored"] == len(made) and two["cache_hits"] == 0
+    assert (tmp_path / "one" / "site.json").read_bytes() == (tmp_path / "two" / "site.json").read_bytes()
+    assert _html(tmp_path / "one") == _html(tmp_path / "two")
+    again = build(submissions=root, out=tmp_path / "two", resamples=200, workers=2)
+    assert again["cache_hits"] == len(made) and again["scored"] == 0
