@@ -210,16 +210,17 @@ def cache_clear(
     students: Annotated[bool, typer.Option(help="Remove trained students.")] = False,
     embeddings: Annotated[bool, typer.Option(help="Remove document embeddings.")] = False,
     models: Annotated[bool, typer.Option(help="Remove converted models.")] = False,
+    checksums: Annotated[bool, typer.Option(help="Remove remembered checksums of generated data.")] = False,
     track: Annotated[str | None, typer.Option(help="Only the students of this track.")] = None,
 ) -> None:
     """Remove what is named (rebuilt on demand: clearing costs time, never results)."""
     from clir_bench.core.cache import cache_dir, clear
 
     kinds = tuple(k for k, on in (("students", students or track is not None), ("embeddings", embeddings),
-                                  ("models", models)) if on)
+                                  ("models", models), ("checksums", checksums)) if on)
     if not kinds:
-        raise ClirBenchError("name what to clear: --students, --embeddings, --models (or --track T for one "
-                             "track's students)")
+        raise ClirBenchError("name what to clear: --students, --embeddings, --models, --checksums (or --track T "
+                             "for one track's students)")
     removed = clear(cache_dir(), kinds=kinds, track=track)
     out.print(f"removed {len(removed)} entries, {mib(sum(e.bytes for e in removed))}", highlight=False)
 

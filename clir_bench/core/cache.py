@@ -1,4 +1,5 @@
-"""The cache: where it is (`cache_dir`), what it holds (`models/`, `students/`, `embeddings/`), clearing it.
+"""The cache: where it is (`cache_dir`), what it holds (`models/`, `students/`, `embeddings/`, `checksums/`),
+clearing it.
 
 Students are stored small (the encoder's weights plus fp16 deltas, `clir_baselines.dense`), each
 with a `student.json` naming its system, track, fold and seed, so the cache can be read by track.
@@ -14,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("models", "students", "embeddings")
+KINDS = ("models", "students", "embeddings", "checksums")
 
 
 def cache_dir() -> Path:
@@ -67,7 +68,33 @@ def ours(kind: str, item: Path) -> bool:
             return bool(HEX16.fullmatch(item.name)) and all(
                 re.fullmatch(r"(ids|shard)-\d{5}\.(txt|npy)|\..*\.tmp", p.name) for p in item.iterdir())
         return bool(re.fullmatch(r"queries-[0-9a-f]{16}\.safetensors", item.name)) and item.is_file()
+    if kind == "checksums":  # KEY.sha256: a checksum of generated data (`memo_sha256`)
+        return bool(re.fullmatch(r"[0-9a-f]{32}\.sha256", item.name)) and item.is_file()
     return False
+
+
+def memo_sha256(key: str, compute) -> str:
+    """`compute()` (a hex sha256 of data generated deterministically from `key`), remembered under
+    checksums/ so that a command that only reports it (e.g. the bitext's, in every score report)
+    does not regenerate the data. `key` must name every input; an unwritable cache only costs time."""
+    import hashlib
+
+    path = cache_dir() / "checksums" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.sha256"
+    try:
+        value = path.read_text("ascii").strip()
+        if re.fullmatch(r"[0-9a-f]{64}", value):
+            return value
+    except (OSError, UnicodeDecodeError):
+        pass
+    value = compute()
+    try:
+        from clir_bench.core.files import write_text_atomic
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, value + "\n")
+    except OSError:
+        pass
+    return value
 
 
 def entries(root: Path) -> list[Entry]:

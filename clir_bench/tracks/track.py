@@ -101,16 +101,36 @@ class Track:
 
     @functools.cache  # noqa: B019
     def bitext_sha256(self) -> str:
-        """The one checksum of the noisy training bitext and its noise manifest (as exported)."""
+        """The one checksum of the noisy training bitext and its noise manifest (as exported);
+        remembered in the cache, keyed by the track's definition and the code and data that make it."""
+        from clir_bench.core.cache import memo_sha256
         from clir_bench.sources.export import digest, render_bitext
 
-        return digest(render_bitext(self))  # every fold's, for a cross-validated track
+        return memo_sha256(f"bitext|{self.source}|{_generator_sha256()}",
+                           lambda: digest(render_bitext(self)))  # every fold's, for a cross-validated track
 
     @functools.cache  # noqa: B019
     def noisy_bitext(self) -> tuple[dict[str, list[Pair]], list[Corruption]]:
         """The training bitext with the track's seeded noise applied, and its manifest."""
         return corrupt(self.clean_bitext(), kind=self.noise.kind, rate=self.noise.rate, seed=self.seed,
                        **self.noise.params)
+
+
+@functools.cache
+def _generator_sha256() -> str:
+    """A checksum of what turns a track definition into its bitext: the harness's version, the
+    modules that read, corrupt and render it, and the embedded data."""
+    import hashlib
+
+    import clir_bench
+
+    package = Path(clir_bench.__file__).parent
+    h = hashlib.sha256(clir_bench.__version__.encode())
+    files = [*sorted((package / "tracks").glob("*.py")), *sorted((package / "sources").glob("*.py")),
+             package / "core" / "rng.py", *sorted(p for p in (package / "data").rglob("*") if p.is_file())]
+    for f in files:
+        h.update(f.relative_to(package).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def _lookup(registry: Registry, name: str, where: Where, key: str):

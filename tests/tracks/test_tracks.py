@@ -77,3 +77,22 @@ def test_parse_track_requires_keys():
 def test_tracks_list(cli):
     code, output = cli("tracks")
     assert code == 0 and all(name in output for name in builtin())
+
+
+def test_bitext_checksum_is_remembered_and_equals_the_export(tmp_path, monkeypatch):
+    """A score report names the bitext's checksum; it is computed once per definition and code, and a
+    damaged memo is recomputed, never trusted."""
+    from clir_bench.sources.export import digest, render_bitext
+
+    monkeypatch.setenv("CLIR_BENCH_CACHE", str(tmp_path))
+    source = get_track("noise-0.1").source
+    expected = digest(render_bitext(parse_track(source, "noise-0.1.toml")))
+    assert parse_track(source, "a.toml").bitext_sha256() == expected
+    memo = list((tmp_path / "checksums").glob("*.sha256"))
+    assert len(memo) == 1 and memo[0].read_text().strip() == expected
+    memo[0].write_text("not a checksum\n")
+    assert parse_track(source, "b.toml").bitext_sha256() == expected
+    assert memo[0].read_text().strip() == expected
+    other = parse_track(source + "\n# another definition\n", "c.toml")
+    other.bitext_sha256()
+    assert len(list((tmp_path / "checksums").glob("*.sha256"))) == 2  # keyed by the definition's text
