@@ -24,7 +24,7 @@ OUT = Path(__file__).parent / "out" / "scale"
 OURS_BM25 = """
 import json, sys, time
 from pathlib import Path
-from clir_baselines.inverted_index import build, top
+from clir_baselines.inverted_index import build
 from clir_baselines.lexical import tokenize
 from clir_bench.sources.documents import FileDocs
 out = Path(sys.argv[1])
@@ -32,7 +32,7 @@ t0 = time.perf_counter()
 index = build(FileDocs(out / "docs.jsonl"), tokenize)
 t1 = time.perf_counter()
 queries = [l.rstrip("\\n").split("\\t") for l in open(out / "queries.tsv")]
-hits = sum(len(top(index.bm25(tokenize(q)), index.ids, 1000)) for _, q in queries)
+hits = sum(len(index.search(tokenize(q), 1000)) for _, q in queries)
 t2 = time.perf_counter()
 print(json.dumps({"index_s": t1 - t0, "search_s": t2 - t1, "hits": hits, "postings": int(index.docs.size)}))
 """

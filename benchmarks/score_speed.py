@@ -1,10 +1,16 @@
 """Scoring speed and memory: `clir-bench score` end to end against the tools a researcher
-would otherwise use, on one synthetic run of 5,000 queries x 1,000 documents (5M lines).
+would otherwise use, on synthetic runs of 5,000 queries x 1,000 documents (5M lines) and
+2,000 x 500 (1M lines): trec_eval 10 (the C reference, `-c`, the same five measures),
+pytrec_eval with a Python parser, ranx and ir_measures (MAP only).
 
-Each tool runs as its own process, 3 times (median wall time); memory is the peak of the
-summed RSS of the process and its children, sampled every 10 ms (shared pages of forked
-workers count once per process, so this overstates clir-bench's parallel scan a little).
-Every tool must agree on MAP. Usage: python benchmarks/score_speed.py [--queries N] [--docs N]
+Each tool runs as its own process, 3 times (median wall and CPU time, user + system of the
+process and its children); memory is the peak of the summed RSS of the process and its children,
+sampled every 10 ms (shared pages of forked workers count once per process, so this overstates
+clir-bench's parallel scan a little). Every tool must agree on MAP. trec_eval is not a Python
+package: build it from its source (https://github.com/usnistgov/trec_eval, `make`) and pass
+`--trec-eval PATH` (default: `trec_eval` on PATH; without one its rows say "not run").
+
+    python benchmarks/score_speed.py [--sizes 5000x1000 2000x500] [--trec-eval PATH]
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import argparse
 import json
 import os
 import random
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -95,7 +103,9 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[float, int, str]:
+def measure(cmd: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system of the process and its children), peak RSS, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -104,50 +114,72 @@ def measure(cmd: list[str]) -> tuple[float, int, str]:
         time.sleep(0.01)
     wall = time.perf_counter() - start
     out, err = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode:
         raise SystemExit(f"{cmd[:3]} failed: {err[-2000:]}")
-    return wall, peak, out
+    return wall, cpu, peak, out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--queries", type=int, default=5000)
-    ap.add_argument("--docs", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-    run, qrels = make_data(args.queries, args.docs)
+def trec_eval_map(out: str) -> float:
+    return next(float(line.split()[2]) for line in out.splitlines() if line.split()[:2] == ["map", "all"])
+
+
+def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None) -> dict:
+    run, qrels = make_data(queries, docs)
     report = OUT / "clir-bench.json"
     py = sys.executable
     tools = {
-        "clir-bench score (validate + 5 metrics + CIs)": (
+        "clir-bench score (validate + 5 measures + CIs)": (
             [py, "-m", "clir_bench", "score", str(run), "--qrels", str(qrels), "--output", str(report)],
             lambda out: json.loads(report.read_text())["languages"]["xx"]["mean"]["map"]),
+        "trec_eval 10 -c (5 measures)": (
+            [trec_eval, "-c", "-m", "map", "-m", "ndcg_cut.10", "-m", "P.10", "-m", "recall.100", "-m",
+             "recip_rank", str(qrels), str(run)] if trec_eval else None, trec_eval_map),
         "pytrec_eval + Python parser (MAP)": ([py, "-c", PYTREC, str(run), str(qrels)], float),
         "ranx (MAP, JIT warm)": ([py, "-c", RANX, str(run), str(qrels)], float),
         "ir_measures read_trec_* (MAP)": ([py, "-c", IR_MEASURES, str(run), str(qrels)], float),
     }
     lines = sum(1 for _ in open(run))
-    print(f"{lines:,} run lines, {sum(1 for _ in open(qrels)):,} judgments, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}")
+    print(f"\n{lines:,} run lines ({queries:,} queries x {docs:,}), {sum(1 for _ in open(qrels)):,} judgments, "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     results = {}
     for name, (cmd, read_map) in tools.items():
-        if "ranx" in name:
-            try:
+        if cmd is None:
+            print(f"{name:48s} not run: no trec_eval binary (build it and pass --trec-eval PATH)")
+            continue
+        try:
+            if "ranx" in name:
                 measure(cmd)  # the first call compiles numba kernels
-            except SystemExit as e:
-                print(f"{name}: not run ({e})")
-                continue
-        runs = [measure(cmd) for _ in range(args.repeat)]
+            runs = [measure(cmd) for _ in range(repeat)]
+        except SystemExit as e:
+            print(f"{name:48s} not run: {str(e).splitlines()[-1]} (pip install -e '.[bench]')")
+            continue
         wall = statistics.median(r[0] for r in runs)
-        peak = max(r[1] for r in runs)
-        results[name] = (wall, peak, read_map(runs[-1][2].strip()))
-        print(f"{name:48s} {wall:6.2f} s  {peak / 2**20:7.0f} MiB  MAP {results[name][2]:.6f}", flush=True)
-    base = results.get("pytrec_eval + Python parser (MAP)")
+        cpu = statistics.median(r[1] for r in runs)
+        peak = max(r[2] for r in runs)
+        results[name] = (wall, cpu, peak, read_map(runs[-1][3].strip()))
+        print(f"{name:48s} {wall:6.2f} s wall {cpu:6.2f} s CPU {peak / 2**20:7.0f} MiB  MAP {results[name][3]:.6f}",
+              flush=True)
     ours = results[next(iter(tools))]
-    if base:
-        print(f"\nclir-bench / pytrec_eval: time {ours[0] / base[0]:.2f}x, memory {ours[1] / base[1]:.2f}x")
-    maps = {round(r[2], 6) for r in results.values()}
+    for base_name in ("trec_eval 10 -c (5 measures)", "pytrec_eval + Python parser (MAP)"):
+        if base := results.get(base_name):
+            print(f"clir-bench / {base_name.split(' (')[0]}: wall {ours[0] / base[0]:.2f}x, "
+                  f"CPU {ours[1] / base[1]:.2f}x, memory {ours[2] / base[2]:.2f}x")
+    maps = {round(r[3], 4) for r in results.values()}  # trec_eval prints 4 decimals
     print("MAP agrees across tools" if len(maps) == 1 else f"MAP DISAGREES: {maps}")
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", nargs="+", default=["5000x1000", "2000x500"], help="QUERIESxDOCS per run")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--trec-eval", default=shutil.which("trec_eval"), help="a trec_eval binary")
+    args = ap.parse_args()
+    for size in args.sizes:
+        queries, docs = (int(x) for x in size.lower().split("x"))
+        bench(queries, docs, repeat=args.repeat, trec_eval=args.trec_eval)
 
 
 if __name__ == "__main__":

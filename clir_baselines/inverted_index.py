@@ -52,12 +52,25 @@ class InvertedIndex:
         t = self.vocab.get(term)
         return 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
 
+    def length_norm(self, k1: float = K1, b: float = B) -> np.ndarray:
+        """k1 (1 - b + b dl / avgdl) per document, float32, computed once per (k1, b)."""
+        cache = self.__dict__.setdefault("_norms", {})
+        if (k1, b) not in cache:
+            avg = np.float32(self.lengths.mean())
+            cache[(k1, b)] = np.float32(k1) * (np.float32(1 - b) + np.float32(b) * self.lengths.astype(np.float32)
+                                               / avg)
+        return cache[(k1, b)]
+
     def bm25(self, tokens: Iterable[str], *, k1: float = K1, b: float = B) -> np.ndarray:
         """BM25 (Lucene variant, as bm25s) of every document for one query's tokens."""
+        return self.bm25_matched(tokens, k1=k1, b=b)[0]
+
+    def bm25_matched(self, tokens: Iterable[str], *, k1: float = K1, b: float = B) -> tuple[np.ndarray, int]:
+        """The scores, and how many postings the query touched (an upper bound on its matches)."""
         scores = np.zeros(self.n, dtype=np.float32)
         if not self.n:
-            return scores
-        avg = np.float32(self.lengths.mean())
+            return scores, 0
+        norm, touched = self.length_norm(k1, b), 0
         for term in tokens:  # a repeated query term counts again, as in bm25s
             docs, tf = self.postings(term)
             if not docs.size:
@@ -65,9 +78,15 @@ class InvertedIndex:
             df = docs.size
             idf = np.float32(np.log(1 + (self.n - df + 0.5) / (df + 0.5)))
             tf32 = tf.astype(np.float32)
-            norm = np.float32(k1) * (np.float32(1 - b) + np.float32(b) * self.lengths[docs].astype(np.float32) / avg)
-            scores[docs] += idf * (tf32 / (tf32 + norm))
-        return scores
+            scores[docs] += idf * (tf32 / (tf32 + norm[docs]))
+            touched += df
+        return scores, touched
+
+    def search(self, tokens: Iterable[str], depth: int, *, k1: float = K1, b: float = B) -> dict[str, float]:
+        """{docid: BM25} of the `depth` best documents for one query (`top(bm25(tokens))`), selecting among
+        the documents the query matched where they are few, instead of sorting every document's score."""
+        scores, touched = self.bm25_matched(tokens, k1=k1, b=b)
+        return top(scores, self.ids, depth, matched=touched)
 
     def save(self, folder: Path) -> None:
         """Write the index to `folder` (made beside and renamed in: a reader never sees half of it)."""
@@ -158,9 +177,22 @@ def cached(docs, analyse, analyser_name: str, cache: Path | None, progress=None)
     return InvertedIndex.load(folder)
 
 
-def top(scores: np.ndarray, ids: list[str], depth: int) -> dict[str, float]:
-    """{docid: score} for the `depth` best (every document where there are no more)."""
+def top(scores: np.ndarray, ids: list[str], depth: int, *, matched: int | None = None) -> dict[str, float]:
+    """{docid: score} for the `depth` best (every document where there are no more); of documents
+    that tie at the cut, the lowest document numbers. `matched` (at least the number of nonzero
+    scores) lets a query that matched few documents be selected among those alone."""
     if scores.size <= depth:
         return {d: float(s) for d, s in zip(ids, scores.tolist(), strict=True)}
-    best = np.argpartition(-scores, depth)[:depth]
-    return {ids[i]: float(scores[i]) for i in best.tolist()}
+    pool = None
+    if matched is not None and matched < scores.size // 8:
+        pool = np.flatnonzero(scores)
+        if pool.size <= depth:  # fewer matches than the depth: then documents at 0, lowest numbers first
+            zeros = np.flatnonzero(scores[:pool.size + depth] == 0)[:depth - pool.size]
+            chosen = np.concatenate([pool, zeros])
+            return {ids[i]: float(scores[i]) for i in chosen.tolist()}
+    values = scores if pool is None else scores[pool]
+    cut = values[np.argpartition(values, values.size - depth)[values.size - depth:]].min()
+    above = np.flatnonzero(values > cut)
+    chosen = np.concatenate([above, np.flatnonzero(values == cut)[:depth - above.size]])
+    chosen = chosen if pool is None else pool[chosen]
+    return {ids[i]: float(scores[i]) for i in chosen.tolist()}

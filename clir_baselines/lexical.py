@@ -30,10 +30,11 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-def ranked(scores, ids: list[str], depth: int, qid: str, unmatched: list[str]) -> dict[str, float]:
+def ranked(scores, ids: list[str], depth: int, qid: str, unmatched: list[str],
+           matched: int | None = None) -> dict[str, float]:
     """The `depth` best documents; a query that matches no document (every score 0) gets a seeded
     random order instead of trec_eval's docid tie-break, which is not chance on UDHR (docids follow
-    the articles), and is counted in `unmatched`."""
+    the articles), and is counted in `unmatched`. `matched`: as `inverted_index.top`'s."""
     import hashlib
 
     import numpy as np
@@ -43,8 +44,8 @@ def ranked(scores, ids: list[str], depth: int, qid: str, unmatched: list[str]) -
     if scores.size and not scores.any():
         unmatched.append(qid)
         rng = np.random.default_rng(int(hashlib.sha256(qid.encode()).hexdigest()[:16], 16))
-        scores = rng.random(scores.size, dtype=np.float32) * np.float32(1e-3)
-    return top(scores, ids, depth)
+        scores, matched = rng.random(scores.size, dtype=np.float32) * np.float32(1e-3), None
+    return top(scores, ids, depth, matched=matched)
 
 
 def unmatched_info(unmatched: list[str]) -> dict:
@@ -83,8 +84,8 @@ class BM25System:
             with counting(f"BM25: indexing {lang} (2 passes)", enabled=ctx.progress) as progress:
                 index = cached(pair.docs, doc_analyser, analyser, ctx.cache, progress=progress)
             for qid, text in pair.queries.items():
-                run[qid] = ranked(index.bm25(query_analyser(text)), index.ids, track.max_docs_per_query, qid,
-                                  unmatched)
+                scores, matched = index.bm25_matched(query_analyser(text))
+                run[qid] = ranked(scores, index.ids, track.max_docs_per_query, qid, unmatched, matched=matched)
         return SystemResult(run, info=unmatched_info(unmatched))
 
 

@@ -103,7 +103,8 @@ class NMTSystem:
             index = cached(pair.docs, doc_analyser, analyser, ctx.cache)
             for qid, text in zip(qids, english, strict=True):
                 translations[qid] = text
-                run[qid] = ranked(index.bm25(doc_analyser(text)), index.ids, track.max_docs_per_query, qid, unmatched)
+                scores, matched = index.bm25_matched(doc_analyser(text))
+                run[qid] = ranked(scores, index.ids, track.max_docs_per_query, qid, unmatched, matched=matched)
         info = {"mt_model": ctx.mt_model, "mt_family": fam or "language-agnostic",
                 "example_translation": next(iter(translations.values()), "")}
         if fam is not None:

@@ -75,3 +75,19 @@ def test_a_query_that_matches_nothing_gets_a_seeded_random_order_not_the_docid_t
     scores = np.arange(40, dtype=np.float32)
     assert ranked(scores, ids, 1000, "sw-0103", unmatched) == {d: float(s) for d, s in zip(ids, scores, strict=True)}
     assert unmatched == ["sw-0101"]
+
+
+def test_search_selects_the_same_best_documents_with_ties_broken_by_document_number():
+    """`search` (among the matched documents) and `top` over every score agree with a full sort,
+    ties at the cut going to the lowest document numbers; a query with fewer matches than the depth
+    is filled with unmatched documents in document order."""
+    rng = np.random.default_rng(3)
+    docs = {f"d{i:04d}": " ".join(rng.choice(["a", "b", "c", "rare", "x", "y"], size=rng.integers(3, 9),
+                                              p=[.3, .3, .2, .01, .1, .09])) for i in range(2000)}
+    index = build(docs, str.split)
+    for query, depth in ((["a"], 50), (["rare"], 100), (["a", "rare"], 30), (["x", "y", "b"], 1500), (["zzz"], 10)):
+        scores = index.bm25(query)
+        order = sorted(range(index.n), key=lambda i: (-scores[i], i))[:depth]
+        expected = {index.ids[i]: float(scores[i]) for i in order}
+        assert index.search(query, depth) == expected, query
+        assert top(scores, index.ids, depth) == expected, query
