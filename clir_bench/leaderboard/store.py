@@ -15,6 +15,7 @@ import json
 import math
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -336,7 +337,11 @@ def conflicts(*, root: Path, meta: dict, sha256: str, replacing: bool = False) -
                 continue
             for n in RUN_FILES:
                 p = other / n
-                if p.is_file() and not p.is_symlink() and content_sha256(p) == sha256:
+                try:
+                    same = p.is_file() and not p.is_symlink() and content_sha256(p) == sha256
+                except ClirBenchError:
+                    same = False  # a damaged neighbour cannot hold this (readable) run; `leaderboard check` names it
+                if same:
                     found.append(f"the run is identical to submission {meta['track']}/{other.name} (sha256 "
                                  f"{sha256[:12]}...); a run is submitted once")
     return found
@@ -348,7 +353,7 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
     """Validate and score RUN against TRACK, refuse duplicates, then store it (`replace`: over the same
     team's entry of that name, noted in ROOT/CHANGELOG.md). Returns it and its report."""
     from clir_bench.evaluation.judgments import from_track
-    from clir_bench.evaluation.scoring import score_run
+    from clir_bench.evaluation.scoring import InvalidRun, score_run
 
     if not is_builtin(track):
         raise ClirBenchError(f"track {track.name!r} ({track.path}) is not a built-in track; the store and the "
@@ -357,21 +362,33 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
                     produced_by=produced_by, resources=resources, pretrained=pretrained)
     if not Path(run).is_file():
         raise ClirBenchError(f"run file {run} does not exist")
-    sha = content_sha256(run)
-    problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # fail fast, before scoring
-    if problems:
-        raise ClirBenchError("not stored: " + "; ".join(problems))
-    report = score_run(run, from_track(track), resamples=resamples)
-    with track_lock(root, meta["track"]):
-        problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # again, no other writer now
+    # one snapshot of the run is checked, scored, hashed and stored: a file that changes while the
+    # command runs cannot be scored as one content and stored as another
+    with tempfile.TemporaryDirectory(prefix="clir-bench-submit-") as scratch:
+        snapshot = Path(scratch) / ("run.trec.gz" if is_gzip(run) else "run.trec")
+        try:
+            shutil.copyfile(run, snapshot)
+        except OSError as e:
+            raise ClirBenchError(f"cannot copy {run} to a scratch folder: {e.strerror}; free space in the temporary "
+                                 "folder ($TMPDIR) and submit again") from None
+        sha = content_sha256(snapshot)
+        problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # fail fast, before scoring
         if problems:
             raise ClirBenchError("not stored: " + "; ".join(problems))
-        replaced = (Path(root) / meta["track"] / meta["name"]).exists()
-        stored = store(root=root, meta=meta, run=run, replace=replaced)
-        if replaced:
-            _note_change(Path(root), f"{meta['date']}: {meta['track']}/{meta['name']} replaced by its team "
-                                     f"({meta['team'] or 'no team given'}); run sha256 {sha[:12]}")
-        return stored, report
+        try:
+            report = score_run(snapshot, from_track(track), resamples=resamples).with_run_path(str(run))
+        except InvalidRun as e:
+            raise InvalidRun(run, e.scan) from None  # its problems named at the user's file, not the snapshot
+        with track_lock(root, meta["track"]):
+            problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # again, no other writer now
+            if problems:
+                raise ClirBenchError("not stored: " + "; ".join(problems))
+            replaced = (Path(root) / meta["track"] / meta["name"]).exists()
+            stored = store(root=root, meta=meta, run=snapshot, replace=replaced)
+            if replaced:
+                _note_change(Path(root), f"{meta['date']}: {meta['track']}/{meta['name']} replaced by its team "
+                                         f"({meta['team'] or 'no team given'}); run sha256 {sha[:12]}")
+            return stored, report
 
 
 STORE_CHANGES = "CHANGELOG.md"  # at the store's root: replaced entries, one line each

@@ -196,3 +196,42 @@ def test_replace_takes_only_ones_own_entry_and_is_noted(cli, run_file, tmp_path)
     assert (gzip.decompress(data) if stored.suffix == ".gz" else data) == better.read_bytes()
     assert "noise-0.3/mine replaced by its team (Team A)" in (root / "CHANGELOG.md").read_text()
     assert discover(root)[1] == []  # the store's changelog is not an entry
+
+
+def test_submit_stores_the_run_it_scored_even_if_the_file_changes(run_file, tmp_path, monkeypatch):
+    """One snapshot is scored, hashed and stored: a file rewritten while `submit` runs changes nothing."""
+    import clir_bench.evaluation.scoring as scoring
+    from clir_bench.leaderboard.store import submit
+
+    original, scored = run_file.read_bytes(), scoring.score_run
+
+    def score_then_change(*args, **kwargs):
+        report = scored(*args, **kwargs)
+        run_file.write_text("garbage that is not a run\n")
+        return report
+
+    monkeypatch.setattr(scoring, "score_run", score_then_change)
+    stored, report = submit(run=run_file, track=get_track("noise-0.3"), name="mine", root=tmp_path / "subs",
+                            resamples=200)
+    assert stored.run.read_bytes() == original and report.run.path == str(run_file)
+    assert report.run.sha256 == content_sha256(stored.run)
+
+
+def test_a_damaged_neighbour_does_not_block_a_submission(cli, run_file, tmp_path):
+    root = tmp_path / "subs"
+    other = tmp_path / "other.trec.gz"
+    other.write_bytes(gzip.compress(synthetic_run(get_track("noise-0.3"), skill=0.6, seed=5).encode()))
+    assert _submit(cli, other, root, "neighbour")[0] == 0
+    damaged = root / "noise-0.3" / "neighbour" / "run.trec.gz"
+    damaged.write_bytes(damaged.read_bytes()[:len(damaged.read_bytes()) // 2])  # truncated gzip
+    code, output = _submit(cli, run_file, root, "mine")
+    assert code == 0 and "stored as" in output, output
+    code, output = cli("leaderboard", "check", "--submissions", root)
+    assert code == 1 and "noise-0.3/neighbour" in output
+
+
+def test_invalid_run_problems_name_the_users_file(cli, tmp_path):
+    bad = tmp_path / "bad.trec"
+    bad.write_text("q1 Q0 d1 1 1.0\n")
+    code, output = _submit(cli, bad, tmp_path / "subs", "bad")
+    assert code == 1 and f"{bad}:1" in output.replace("\n", "") and "clir-bench-submit-" not in output
