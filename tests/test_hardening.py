@@ -463,3 +463,49 @@ def test_a_full_disk_on_stdout_is_a_message_not_a_traceback(args):
 def test_option_values_are_range_checked(cli, args, found):
     code, output = cli(*args)
     assert code != 0 and found in output and "Traceback" not in output
+
+
+def test_foreign_formats_and_empty_runs_are_named(cli, tmp_path):
+    """bz2, xz, UTF-16 (with or without a byte-order mark) and empty runs: one message that names
+    the format and the fix, never hundreds of "not UTF-8" lines or "query ids like []"."""
+    import bz2
+    import lzma
+
+    line = "sw-0101 Q0 udhr-sw-0001 1 1.0 t\n"
+    files = {"r.trec.bz2": (bz2.compress(line.encode()), "a bzip2-compressed file"),
+             "r.trec.xz": (lzma.compress(line.encode()), "an xz-compressed file"),
+             "bom.trec": (line.encode("utf-16"), "UTF-16 text"),
+             "nobom.trec": (line.encode("utf-16-le"), "UTF-16 text?"),
+             "gz16.trec.gz": (gzip.compress(line.encode("utf-16")), "UTF-16 text")}
+    for name, (data, phrase) in files.items():
+        (tmp_path / name).write_bytes(data)
+        for args in (("score", tmp_path / name), ("validate", tmp_path / name, "--track", "noise-0.3"),
+                     ("score", tmp_path / "q.trec", "--qrels", tmp_path / name)):
+            (tmp_path / "q.trec").write_text(line)
+            code, output = cli(*args)
+            assert code == 1 and phrase in output and output.count("\n") <= 3, (args, output)
+    (tmp_path / "empty.trec").write_text("")
+    code, output = cli("score", tmp_path / "empty.trec")
+    assert code == 1 and "found no run lines" in output and "[]" not in output
+
+
+def test_the_store_is_never_written_through_a_linked_track_folder(cli, tmp_path):
+    root, elsewhere = tmp_path / "subs", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    (root / "noise-0.3").symlink_to(elsewhere)
+    run = tmp_path / "r.trec"
+    run.write_text(synthetic_run(get_track("noise-0.3"), skill=0.8, seed=1))
+    code, output = cli("submit", run, "--track", "noise-0.3", "--name", "mine", "--submissions", root,
+                       "--bootstrap", "200")
+    assert code == 1 and "is a symbolic link" in output and not any(elsewhere.iterdir())
+
+
+def test_a_fifo_is_called_a_fifo_wherever_it_is_given(cli, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for args in (("data", "export", "--track", "noise-0.3", "--out", fifo),
+                 ("leaderboard", "check", "--submissions", fifo),
+                 ("submit", fifo, "--track", "noise-0.3", "--name", "x", "--submissions", tmp_path / "s")):
+        code, output = cli(*args)
+        assert code == 1 and "FIFO (named pipe)" in output, (args, output)

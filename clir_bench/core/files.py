@@ -32,17 +32,54 @@ def regular_file(path: Path, what: str = "file") -> Path:
     except OSError as e:
         raise ClirBenchError(f"cannot read {what} {path}: {e.strerror}") from None
     if not stat.S_ISREG(mode):
-        kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
-                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else
-                "not a regular file")
-        raise ClirBenchError(f"{what} {path}: found {kind}, expected a regular file")
+        raise ClirBenchError(f"{what} {path}: found {kind_of(path)}, expected a regular file")
     return path
+
+
+def kind_of(path: Path) -> str:
+    """What is at `path`, in words: "a folder", "a FIFO (named pipe)", "a regular file", ..."""
+    import stat
+
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return "nothing readable"
+    return ("a regular file" if stat.S_ISREG(mode) else "a folder" if stat.S_ISDIR(mode) else
+            "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else
+            "not a regular file")
 
 
 def is_gzip(path: Path) -> bool:
     """True when the file starts with gzip's magic bytes (whatever its name)."""
     with open(path, "rb") as f:
         return f.read(2) == GZIP_MAGIC
+
+
+# formats a run or qrels file is sometimes saved in, by their first bytes: (magic, name, what to do)
+FOREIGN = ((b"BZh", "a bzip2-compressed file", "decompress it (bunzip2) or gzip it"),
+           (b"\xfd7zXZ\x00", "an xz-compressed file", "decompress it (unxz) or gzip it"),
+           (b"\x28\xb5\x2f\xfd", "a zstd-compressed file", "decompress it (unzstd) or gzip it"),
+           (b"PK\x03\x04", "a zip archive", "extract the file from it"),
+           (b"\xff\xfe", "UTF-16 text (little-endian)", "save it as UTF-8 (iconv -f UTF-16 -t UTF-8)"),
+           (b"\xfe\xff", "UTF-16 text (big-endian)", "save it as UTF-8 (iconv -f UTF-16 -t UTF-8)"))
+
+
+def foreign_format(path: Path) -> str | None:
+    """Why the file is not plain or gzipped UTF-8 text, read from its first bytes (after gzip), or None."""
+    try:
+        with open_binary(path) as f:
+            head = f.read(512)
+    except (OSError, EOFError):
+        return None  # the reader reports what is wrong with it
+    for magic, name, fix in FOREIGN:
+        if head.startswith(magic):
+            return f"found {name}, expected plain or gzipped UTF-8 text; {fix}"
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 16 and any(zeros.count(0) >= 0.9 * len(zeros) and text.count(0) <= 0.1 * len(text)
+                               for zeros, text in ((odd, even), (even, odd))):  # UTF-16 without a byte-order mark
+        return "found a NUL byte after every character (UTF-16 text?), expected UTF-8; save it as UTF-8"
+    return None
 
 
 def open_binary(path: Path):
@@ -176,7 +213,7 @@ def check_output_folder(path: Path, *, ours, what: str) -> None:
         which = "the current folder or holds it" if cwd.is_relative_to(resolved) else "a root or home folder"
         raise ClirBenchError(f"{where} is {which}; choose a folder of its own, e.g. build/NAME")
     if path.exists() and not path.is_dir():
-        raise ClirBenchError(f"{where} exists and is not a folder; choose another --out")
+        raise ClirBenchError(f"{where}: found {kind_of(path)}, expected a folder; choose another --out")
     if path.is_dir() and os.path.ismount(path):
         raise ClirBenchError(f"{where} is a mount point; choose a folder inside it")
     if path.is_dir() and any(path.iterdir()) and not ours(path):
@@ -211,7 +248,7 @@ def atomic_dir(path: Path, *, force: bool = False) -> Iterator[Path]:
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ClirBenchError(f"{path} exists and is not a folder; choose another --out")
+        raise ClirBenchError(f"{path}: found {kind_of(path)}, expected a folder; choose another --out")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise ClirBenchError(f"{path} is not empty; pass --force to replace it, or choose another --out")
     _parent_ready(path)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.core.files import open_text, regular_file
+from clir_bench.core.files import foreign_format, open_text, regular_file
 from clir_bench.evaluation.validation import _SEPARATORS, MAX_LINE, Problems, _non_ascii
 
 MAX_GRADE = 2**31  # trec_eval holds grades in a C long; pytrec_eval overflows beyond 2^63
@@ -29,6 +29,8 @@ def read_qrels(path: Path, *, qid_prefix: str = "") -> Qrels:
     errors = Problems()
     qrels: Qrels = {}
     path = regular_file(path, "qrels file")  # never /dev/zero or a FIFO: it would be read forever
+    if problem := foreign_format(path):
+        raise ClirBenchError(f"{path}: {problem}")
     try:
         with open_text(path) as f:
             for n, line in enumerate(f, 1):

@@ -25,7 +25,7 @@ from operator import le, lt
 from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.core.files import is_gzip, open_binary, regular_file, sha256_file
+from clir_bench.core.files import foreign_format, is_gzip, open_binary, regular_file, sha256_file
 
 MAX_LINE = 4096  # characters; a real run line is well under 200
 MAX_SHOWN = 50  # problems of each severity listed in full
@@ -361,6 +361,8 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
         gzipped = is_gzip(path)
     except OSError as e:
         raise ClirBenchError(f"cannot read run file {path}: {e.strerror}") from None
+    if problem := foreign_format(path):
+        raise ClirBenchError(f"{path}: {problem}")
     if workers is None:
         from clir_bench.core.parallel import usable_cores
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from clir_bench import __version__
 from clir_bench.core.errors import ClirBenchError
-from clir_bench.core.files import atomic_dir, content_sha256, is_gzip, write_text_atomic
+from clir_bench.core.files import atomic_dir, content_sha256, is_gzip, kind_of, regular_file, write_text_atomic
 from clir_bench.core.registry import did_you_mean
 from clir_bench.evaluation.report import ScoreReport
 
@@ -219,7 +219,7 @@ def discover(root: Path) -> tuple[list[Submission], list[Invalid]]:
 
     root = Path(root)
     if not root.is_dir():
-        what = "does not exist" if not root.exists() else "is not a folder"
+        what = "does not exist" if not root.exists() else f"is {kind_of(root)}, not a folder"
         raise ClirBenchError(f"the submissions store {root} {what}; pass --submissions FOLDER (the store "
                              "`clir-bench submit` and `clir-bench run` write to)")
     tracks = builtin()
@@ -282,6 +282,7 @@ def track_lock(root: Path, track: str):
 
     if not TRACK_DIR.fullmatch(track):
         raise ClirBenchError(f"track name {track[:80]!r} cannot name a folder of the store")
+    check_track_folder(Path(root), track)
     folder = Path(root) / track
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -296,10 +297,22 @@ def track_lock(root: Path, track: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def check_track_folder(root: Path, track: str) -> None:
+    """The store's folder for `track` is a real folder or absent: never written through a link (the
+    board lists a linked track folder as invalid, so what went into it would never show)."""
+    path = root / track
+    if path.is_symlink():
+        raise ClirBenchError(f"{path} is a symbolic link; the store's track folders must be folders of the store "
+                             "itself: replace the link with the folder it points to, then submit again")
+    if path.exists() and not path.is_dir():
+        raise ClirBenchError(f"{path}: found {kind_of(path)}, expected the track's folder of the store; move it away")
+
+
 def store(*, root: Path, meta: dict, run: Path, compress: bool = False, replace: bool = False) -> Submission:
     """Write ROOT/TRACK/NAME atomically; `compress` gzips a plain run (mtime 0: same bytes each time)."""
     if not TRACK_DIR.fullmatch(meta["track"]):
         raise ClirBenchError(f"track name {meta['track'][:80]!r} cannot name a folder of the store")
+    check_track_folder(Path(root), meta["track"])
     folder = Path(root) / meta["track"] / check_slug(meta["name"])
     gz = compress or is_gzip(run)
     with atomic_dir(folder, force=replace) as tmp:
@@ -360,8 +373,8 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
                              "leaderboard hold runs for built-in tracks (see `clir-bench tracks`)")
     meta = metadata(name=check_slug(name), track=track, team=team, description=description, url=url,
                     produced_by=produced_by, resources=resources, pretrained=pretrained)
-    if not Path(run).is_file():
-        raise ClirBenchError(f"run file {run} does not exist")
+    regular_file(Path(run), "run file")  # missing, a folder, a FIFO: said as such
+    check_track_folder(Path(root), meta["track"])  # before any scoring
     # one snapshot of the run is checked, scored, hashed and stored: a file that changes while the
     # command runs cannot be scored as one content and stored as another
     with tempfile.TemporaryDirectory(prefix="clir-bench-submit-") as scratch:

@@ -16,6 +16,10 @@ SAMPLE_BYTES = 8 << 20  # decompressed text read at most: a gzip bomb costs no m
 
 def sample_qids(run_path: Path, *, lines: int = 2000) -> set[str]:
     """The first column of the first `lines` lines (each read up to MAX_LINE characters)."""
+    from clir_bench.core.files import foreign_format
+
+    if problem := foreign_format(run_path):
+        raise ClirBenchError(f"{run_path}: {problem}")
     qids: set[str] = set()
     read = 0
     try:
@@ -42,6 +46,9 @@ def detect_track(qids: set[str], where: str) -> tuple[Track, list[str]]:
         cover = len(qids & known) / len(qids) if qids else 0.0
         if cover > best_cover:
             best, best_cover = track, cover
+    if not qids:
+        raise ClirBenchError(f"{where}: found no run lines (an empty file?), expected `qid Q0 docid rank score tag` "
+                             "lines; check the file, or pass --track NAME")
     if best is None or best_cover < 0.5:
         raise ClirBenchError(
             f"{where}: found query ids like {[q[:20] for q in sorted(qids)[:3]]} that match no built-in track; "
