@@ -58,17 +58,18 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_label: str, width: int = 620,
+def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_label: str, width: int = 700,
                height: int = 320, include_zero: bool = False, ci_key: str | None = None,
-               baseline: float | None = None) -> dict:
+               baseline: float | None = None, baseline_label: str | None = None) -> dict:
     """`series`: [{'name', 'points': [{x_key, y_key, ...}]}] -> axes, ticks, one polyline per series
     with a marker per point, an error bar per point from `ci_key` ((low, high)), and a direct
     label at each line's end.
 
     The y axis spans the data and the intervals (zoomed, not 0-1); `include_zero` stretches it
     to 0 (for a gap, whose sign matters); a zero line is drawn wherever 0 lies on the axis, or, with
-    `baseline` (chance: 0.5 for an AUC), at that value, which the axis then includes."""
-    left, right, top, bottom = 56, 140, 14, 44
+    `baseline` (chance: 0.5 for an AUC), at that value, which the axis then includes, labelled
+    `baseline_label`."""
+    left, right, top, bottom = 56, 210, 14, 44
 
     def bounds(p):
         ci = p.get(ci_key) if ci_key else None
@@ -107,18 +108,26 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
             points.append({"x": x, "y": y, "label": f"{p[x_key]:g}", "value": p[y_key], "bar": bar,
                            "marker": marker_path(look["marker"], x, y)})
         lines.append({"name": s["name"], **look, "path": path, "points": points, "label_y": pts[-1][1],
-                      "label_x": pts[-1][0] + 8})
+                      "label_x": width - right + 14})  # one column of labels, clear of the dodged error bars
     _spread_labels(lines, top, height - bottom)
     return {
         "width": width, "height": height, "empty": False, "left": left, "top": top, "right": width - right,
         "bottom": height - bottom, "x_label": x_label, "y_label": y_label, "lines": lines,
         "xticks": [{"pos": px(x), "label": f"{x:g}"} for x in xt],
-        "yticks": [{"pos": py(y), "label": f"{y:.2f}".rstrip("0").rstrip(".") if y else "0"} for y in yt],
+        "yticks": [{"pos": py(y), "label": _tick_label(y, yt)} for y in yt],
         "zero": py(baseline) if baseline is not None else py(0.0) if y0 <= 0 <= y1 else None,
+        "zero_label": baseline_label if baseline is not None else None,
     }
 
 
-def _spread_labels(lines: list[dict], top: float, bottom: float, gap: float = 12.0) -> None:
+def _tick_label(y: float, ticks: list[float]) -> str:
+    """A tick's value with as many decimals as the ticks' step needs (0.985, 0.99, 0.995: never 0.99 twice)."""
+    step = min((b - a for a, b in zip(ticks, ticks[1:], strict=False)), default=1.0) or 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return f"{y:.{decimals}f}" if y else "0"
+
+
+def _spread_labels(lines: list[dict], top: float, bottom: float, gap: float = 14.0) -> None:
     """Move end labels apart vertically (at least `gap` px) so that no two overlap."""
     order = sorted(lines, key=lambda line: line["label_y"])
     for prev, line in zip(order, order[1:], strict=False):

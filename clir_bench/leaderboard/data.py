@@ -254,6 +254,8 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
             "id": f"family-{len(families) + 1}", "collection": key[0], "noise_kind": key[2], "metric": key[3],
             "metric_label": track.primary.label, "languages": members[0]["languages"],
             "tracks": [{"name": t["name"], "rate": t["noise_rate"]} for t in members], "systems": ordered,
+            # the members share their test data, so their chance MAP is one number
+            "chance": (members[0].get("chance") or {}).get("mean"),
             "headline": [{"track": t["name"], "rate": t["noise_rate"], **h} for t in members for h in t["headlines"]],
             "finding": _finding([h for t in members for h in t["headlines"]]),
             "detection": _detection(members),

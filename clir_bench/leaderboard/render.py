@@ -28,6 +28,7 @@ MARKER = ".clir-bench-leaderboard"
 CACHE = Path("_cache") / "scores"
 STATIC = ("site.css", "sort.js", "filter.js", "favicon.svg")
 MAX_LINES = 12  # series drawn per chart; the rest are in the chart's CSV
+ZOOM_BAND = 0.1  # the zoomed mean chart draws the systems whose best mean is within this of the best
 RUN_COPY_LIMIT = 16 << 20  # run files up to this size are downloadable from their page
 COMPARE_COLUMNS = ["against", "group", "unit", "n", "a", "b", "diff", "ci_low", "ci_high", "sd", "t", "p_t",
                    "p_t_holm", "p_randomisation", "p_randomisation_holm", "significant", "mdd"]
@@ -176,7 +177,14 @@ def _family_view(f: dict) -> dict:
     shown = f["systems"][:MAX_LINES]
     x_label = f"{f['noise_kind']} noise rate"
     metric = f"{f['metric_label']}, mean over languages"
-    mean = charts.line_chart(shown, x_key="rate", y_key="mean", ci_key="mean_ci", x_label=x_label, y_label=metric)
+    chance = f.get("chance")
+    mean = charts.line_chart(shown, x_key="rate", y_key="mean", ci_key="mean_ci", x_label=x_label, y_label=metric,
+                             baseline=chance, baseline_label=f"chance ({chance:.3f})" if chance is not None else None)
+    # the systems near the top, zoomed: on the full axis near-chance systems squash them into one band
+    tops = [max(p["mean"] for p in s["points"] if p["mean"] is not None) for s in shown if s["points"]]
+    near = [s for s, t in zip(shown, tops, strict=False) if t >= max(tops, default=0) - ZOOM_BAND]
+    zoom = (charts.line_chart(near, x_key="rate", y_key="mean", ci_key="mean_ci", x_label=x_label, y_label=metric)
+            if 1 < len(near) < len(shown) else None)
     gap = charts.line_chart(shown, x_key="rate", y_key="gap", ci_key="gap_ci", x_label=x_label,
                             y_label=f"gap (high − low {f['metric_label']})", include_zero=True)
     low = [lang["code"] for lang in f["languages"] if lang["class"] == "low"]
@@ -188,13 +196,16 @@ def _family_view(f: dict) -> dict:
                for vals in values.values() for (lang, _), v in vals.items()
                if v is not None and vals.get((lang, rates[0])) is not None]
     span = max([0.05, *changes])  # one scale for every system of the family
-    heat = []
+    heat, by_name = [], {s["name"]: s for s in f["systems"]}
     for s in f["systems"]:
         s["by_track"] = {p["track"]: p for p in s["points"]}
         heat.append({"name": s["name"], "produced_by": s["produced_by"], "kind": s["kind"],
                      "map": charts.change_heatmap(langs, rates, values[s["name"]], span=span,
                                                   divider_after=len(low) - 1 if 0 < len(low) < len(langs) else None)})
-    return {**f, "mean_chart": mean, "gap_chart": gap, "heatmaps": heat, "hidden": len(f["systems"]) - len(shown),
+    single = [h["name"] for h in heat if len(by_name[h["name"]]["points"]) < 2]  # nothing to show a change of
+    heat = [h for h in heat if h["name"] not in single]
+    return {**f, "mean_chart": mean, "zoom_chart": zoom, "zoom_band": ZOOM_BAND, "gap_chart": gap, "heatmaps": heat,
+            "single_rate": single, "hidden": len(f["systems"]) - len(shown),
             "legend": [{"name": s["name"], **charts.style(i)} for i, s in enumerate(shown)], "span": span,
             "detection_charts": _detection_charts(f, x_label)}
 
@@ -207,9 +218,12 @@ def _detection_charts(f: dict, x_label: str) -> list[dict]:
                                                     "auc_ci": v["trained"]["auc_ci"]}
                                                    for rate, v in sorted(r["by_rate"].items()) if "trained" in v]}
                   for r in f["detection"]["rows"] if r["signal"] == signal][:MAX_LINES]
-        out.append({"signal": signal, "chart": charts.line_chart(
+        lows = [p["auc_ci"][0] for s in series for p in s["points"] if p.get("auc_ci")]
+        far = bool(lows) and min(lows) > 0.8  # every detector far above chance: zoom to where they differ
+        out.append({"signal": signal, "chance_off_axis": far, "chart": charts.line_chart(
             series, x_key="rate", y_key="auc", ci_key="auc_ci", x_label=x_label,
-            y_label=f"AUC of {signal.replace('_', ' ')}", baseline=0.5)})
+            y_label=f"AUC of {signal.replace('_', ' ')}", baseline=None if far else 0.5,
+            baseline_label=None if far else "chance (0.5)")})
     return out
 
 

@@ -62,3 +62,24 @@ def test_difference_bars_sort_and_count():
     up, down = chart["bars"][0], chart["bars"][-1]
     assert up["y"] + up["h"] == pytest.approx(chart["zero"]) and down["y"] == chart["zero"]
     assert charts.difference_bars([])["empty"]
+
+
+def test_tick_labels_have_the_decimals_their_step_needs():
+    from clir_bench.leaderboard.charts import _tick_label
+
+    for lo, hi in ((0.985, 0.9993), (0.0, 0.8), (0.62, 0.78), (-0.05, 0.2)):
+        ticks = charts.nice_ticks(lo, hi)
+        labels = [_tick_label(t, ticks) for t in ticks]
+        assert len(set(labels)) == len(labels), labels  # never "0.99" twice on an AUC axis
+
+
+def test_a_reference_line_is_labelled_and_every_end_label_sits_in_one_column():
+    series = [{"name": f"s{i}", "points": [{"rate": r, "mean": 0.6 + 0.01 * i, "ci": (0.55, 0.7)} for r in (0, .5)]}
+              for i in range(4)]
+    c = charts.line_chart(series, x_key="rate", y_key="mean", ci_key="ci", x_label="x", y_label="y", baseline=0.15,
+                   baseline_label="chance (0.150)")
+    assert c["zero_label"] == "chance (0.150)" and c["yticks"][0]["label"] in ("0", "0.1")  # the axis reaches chance
+    xs = {line["label_x"] for line in c["lines"]}
+    assert len(xs) == 1 and min(xs) > c["right"]
+    ys = sorted(line["label_y"] for line in c["lines"])
+    assert all(b - a >= 14 for a, b in zip(ys, ys[1:], strict=False))
