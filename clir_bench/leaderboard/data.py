@@ -369,7 +369,8 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
         prov["track_sha256"] = hashlib.sha256(track.source.encode()).hexdigest()
         chance = _chance(track, j)
         _mark_no_signal(rows, chance)
-        tracks.append({"name": name, "version": track.version, "description": track.description,
+        topics = _topics(track, j, reports) if reports else []
+        tracks.append({"name": name, "version": track.version, "description": track.description, "topics": topics,
                        "noise_rate": track.noise.rate, "metric": track.primary.name,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
                        "best_reference": best, "provenance": prov, "facts": _facts(track, j),
@@ -559,6 +560,35 @@ def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
 def _test(row: dict) -> dict:
     return {"statistic": row["group"], "diff": row["diff"], "ci": row["ci"], "p_t": row["p_t"], "mdd": row["mdd"],
             "n": row["n"]}
+
+
+def _topics(track, judgments, reports: dict) -> list[dict]:
+    """TREC-overview style, per topic (the statistics' unit): its queries with their text, the text of
+    a most relevant document, and the best, median and worst submission by the primary metric averaged
+    over the unit's queries (a query absent from a run scores 0)."""
+    import statistics
+
+    primary, units = track.primary.name, {}
+    for lang, pair in track.data("test").items():
+        for qid, text in pair.queries.items():
+            if qid not in judgments.qrels:
+                continue
+            rel = judgments.qrels[qid]
+            doc = max(sorted(rel), key=lambda d: rel[d]) if rel else None
+            unit = units.setdefault(judgments.topic(qid), {"id": judgments.topic(qid), "queries": [],
+                                                           "document": doc, "document_text": None})
+            if unit["document_text"] is None and doc is not None:
+                unit["document_text"] = str(pair.docs.get(doc, ""))[:600]
+            unit["queries"].append({"qid": qid, "language": lang, "text": text[:300]})
+    for unit in units.values():
+        scored = sorted(((statistics.fmean(report.per_query.get(q["qid"], {}).get(primary, 0.0)
+                                           for q in unit["queries"]), name)
+                         for name, (_, report, _) in reports.items()), key=lambda x: (-x[0], x[1]))
+        if scored:
+            unit["best"] = {"name": scored[0][1], "value": scored[0][0]}
+            unit["worst"] = {"name": scored[-1][1], "value": scored[-1][0]}
+            unit["median"] = statistics.median(v for v, _ in scored)
+    return sorted(units.values(), key=lambda u: u["id"])
 
 
 def _invalid(b: Invalid) -> dict:

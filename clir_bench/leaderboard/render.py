@@ -327,7 +327,19 @@ def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
         p["other_rates"] = other_rates.get((p["track"], p["name"]), [])
         w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
         w.text(f"{base}/index.html", page_t.render(root="../../../", page="submission", p=p, files=files, **common))
-    w.text("site.json", json.dumps({"provenance": board.provenance, "tracks": board.tracks,
+    topics_t = env.get_template("topics.html")
+    for t in board.tracks:
+        if not t["topics"]:
+            continue
+        rows = [{"topic": u["id"], "queries": len(u["queries"]), "best": u["best"]["name"],
+                 "best_value": u["best"]["value"], "median": u["median"], "worst": u["worst"]["name"],
+                 "worst_value": u["worst"]["value"]} for u in t["topics"] if "best" in u]
+        files = w.table(f"topics/{t['name']}", list(rows[0]) if rows else ["topic"], rows, about=_about(
+            board, t, f"{t['name']}: per topic the best, median and worst submission by mean {t['metric_label']} "
+                      "over the topic's queries"))
+        w.text(f"topics/{t['name']}.html", topics_t.render(root="../", page="topics", t=t, files=files, **common))
+    w.text("site.json", json.dumps({"provenance": board.provenance,
+                                    "tracks": [{k: v for k, v in t.items() if k != "topics"} for t in board.tracks],
                                     "invalid": board.invalid}, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 

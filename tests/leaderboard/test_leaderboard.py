@@ -490,3 +490,20 @@ def test_parallel_scoring_builds_the_same_site(store_root, tmp_path):
     assert _html(tmp_path / "one") == _html(tmp_path / "two")
     again = build(submissions=root, out=tmp_path / "two", resamples=200, workers=2)
     assert again["cache_hits"] == len(made) and again["scored"] == 0
+
+
+def test_topic_pages_list_best_median_and_worst_per_unit(cli, store_root, tmp_path):
+    from clir_bench.evaluation.judgments import from_track
+
+    root, made = store_root
+    _build(cli, root, tmp_path / "site")
+    page = (tmp_path / "site" / "topics" / "noise-0.3.html").read_text()
+    judgments = from_track(get_track("noise-0.3"))
+    units = {judgments.topic(q) for q in judgments.qrels}
+    assert page.count('<tr id="topic-') == len(units) == 49
+    table = json.loads((tmp_path / "site" / "topics" / "noise-0.3.json").read_text())
+    rows = table["rows"] if isinstance(table, dict) and "rows" in table else table
+    assert all(r["best_value"] >= r["median"] >= r["worst_value"] for r in rows)
+    track, name = next((t, n) for t, n in made if t == "noise-0.3")
+    sub_page = (tmp_path / "site" / "s" / track / name / "index.html").read_text()
+    assert 'href="../../../topics/noise-0.3.html#q-sw-0101"' in sub_page and 'id="q-sw-0101"' in page
