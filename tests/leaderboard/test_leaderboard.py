@@ -169,8 +169,8 @@ def test_a_hostile_submission_is_escaped_or_refused(cli, tmp_path):
     assert "expected an http(s):// address" in invalid["noise-0.3/scheme"]
     site = tmp_path / "site"
     html = _html(site)
-    assert set(html) == {"index.html", "noise.html", "submit.html", *(f"s/noise-0.3/{n}/index.html" for n in
-                                                                      ("ref-0", "ref-1", "hostile"))}
+    assert set(html) == {"index.html", "noise.html", "submit.html", "topics/noise-0.3.html",
+                         *(f"s/noise-0.3/{n}/index.html" for n in ("ref-0", "ref-1", "hostile"))}
     for text in html.values():
         assert "secret" not in text
         assert not re.search(r"<script>alert|<img", text)  # markup only as escaped text
