@@ -509,3 +509,51 @@ def test_a_fifo_is_called_a_fifo_wherever_it_is_given(cli, tmp_path):
                  ("submit", fifo, "--track", "noise-0.3", "--name", "x", "--submissions", tmp_path / "s")):
         code, output = cli(*args)
         assert code == 1 and "FIFO (named pipe)" in output, (args, output)
+
+
+def _disk_full_after(monkeypatch, calls: int):
+    """Every Path.write_text / write_bytes and shutil copy after `calls` of them fails as a full disk does."""
+    import errno
+    import shutil
+
+    count = {"n": 0}
+
+    def failing(original):
+        def wrapper(*args, **kwargs):
+            count["n"] += 1
+            if count["n"] > calls:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return original(*args, **kwargs)
+        return wrapper
+
+    for owner, name in ((Path, "write_text"), (Path, "write_bytes"), (shutil, "copyfile"), (shutil, "copyfileobj")):
+        monkeypatch.setattr(owner, name, failing(getattr(owner, name)))
+
+
+@pytest.mark.parametrize("after", [0, 5, 40])
+def test_a_full_disk_loses_nothing_in_build_export_or_submit(cli, tmp_path, monkeypatch, after):
+    """ENOSPC part-way through: one line that names it, exit 1, no half-written output, and the
+    previous site, export or store left as they were."""
+    root = tmp_path / "subs"
+    make_store(root, systems=2, tracks=("noise-0.3",), references=1)
+    site = tmp_path / "site"
+    assert cli("leaderboard", "build", "--submissions", root, "--out", site, "--bootstrap", "200")[0] == 0
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    export = tmp_path / "export"
+    assert cli("data", "export", "--track", "noise-0.3", "--out", export)[0] == 0
+    exported = {p.relative_to(export): p.read_bytes() for p in export.rglob("*") if p.is_file()}
+    run = tmp_path / "r.trec"
+    run.write_text(synthetic_run(get_track("noise-0.3"), skill=0.7, seed=9))
+    stored = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with monkeypatch.context() as m:
+        _disk_full_after(m, after)
+        for args in (("leaderboard", "build", "--submissions", root, "--out", site, "--bootstrap", "200"),
+                     ("data", "export", "--track", "noise-0.3", "--out", export, "--force"),
+                     ("submit", run, "--track", "noise-0.3", "--name", "late", "--submissions", root,
+                      "--bootstrap", "200")):
+            code, output = cli(*args)
+            assert code == 1 and "No space left on device" in output and "Traceback" not in output, (args, output)
+    assert {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    assert {p.relative_to(export): p.read_bytes() for p in export.rglob("*") if p.is_file()} == exported
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == stored
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp") or ".tmp-" in p.name]

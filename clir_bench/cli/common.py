@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -90,10 +92,17 @@ def _report_os_error(e: Exception) -> None:
         message = (f"standard output cannot show these characters (its encoding is {sys.stdout.encoding}); "
                    "set PYTHONIOENCODING=utf-8 or a UTF-8 locale")
     else:
-        where = e.filename if getattr(e, "filename", None) else "standard output"
+        # a failed write() names no file: it was standard output's where it came through rich (all the
+        # commands' output does), a file's otherwise
+        stdout_broken = not getattr(e, "filename", None) and any(
+            "rich" in Path(frame.filename).parts for frame in traceback.extract_tb(e.__traceback__))
+        where = e.filename or ("standard output" if stdout_broken else "a file")
         message = f"cannot write {where}: {e.strerror or e}"
-    with contextlib.suppress(OSError):  # so that the interpreter's last flush fails no more
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            message += "; free some space and run the command again (what it was replacing is left as it was)"
+        if stdout_broken:
+            with contextlib.suppress(OSError):  # so that the interpreter's last flush fails no more
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
     with contextlib.suppress(OSError, UnicodeEncodeError):
         sys.stderr.write(f"error: {message}\n")
 
