@@ -8,10 +8,7 @@ index is exactly docid int32 + tf uint8 per posting (5 bytes), term-major, docid
 BM25 is computed at query time with bm25s's defaults and formula (method "lucene"):
 idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tfc = tf / (tf + k1 (1 - b + b dl / avgdl)),
 k1 = 1.5, b = 0.75, in float32; tests check the scores against bm25s's own. Term frequencies
-above 255 are capped (a document repeating one word 255 times scores as if 255). The first search
-computes every posting's impact tf / (tf + norm) once (4 more bytes a posting, in memory), so a
-query adds idf x impact over its terms' postings and selects its best among the documents it
-matched, as bm25s does with its eagerly scored matrix.
+above 255 are capped (a document repeating one word 255 times scores as if 255).
 """
 
 from __future__ import annotations
@@ -73,32 +70,17 @@ class InvertedIndex:
         scores = np.zeros(self.n, dtype=np.float32)
         if not self.n:
             return scores, 0
-        impact, touched = self.impacts(k1, b), 0
+        norm, touched = self.length_norm(k1, b), 0
         for term in tokens:  # a repeated query term counts again, as in bm25s
-            t = self.vocab.get(term)
-            if t is None:
+            docs, tf = self.postings(term)
+            if not docs.size:
                 continue
-            a, z = self.indptr[t], self.indptr[t + 1]
-            df = int(z - a)
-            if not df:
-                continue
+            df = docs.size
             idf = np.float32(np.log(1 + (self.n - df + 0.5) / (df + 0.5)))
-            scores[self.docs[a:z]] += idf * impact[a:z]
+            tf32 = tf.astype(np.float32)
+            scores[docs] += idf * (tf32 / (tf32 + norm[docs]))
             touched += df
         return scores, touched
-
-    def impacts(self, k1: float = K1, b: float = B) -> np.ndarray:
-        """tf / (tf + k1 (1 - b + b dl / avgdl)) of every posting, float32, computed once per (k1, b) in
-        one vectorised pass (4 bytes a posting, in memory only): a query then only adds idf x impact."""
-        cache = self.__dict__.setdefault("_impacts", {})
-        if (k1, b) not in cache:
-            norm = self.length_norm(k1, b)
-            out = np.empty(self.docs.size, dtype=np.float32)
-            for lo in range(0, self.docs.size, 1 << 24):  # in blocks: no full-size temporaries
-                tf32 = self.tf[lo:lo + (1 << 24)].astype(np.float32)
-                out[lo:lo + tf32.size] = tf32 / (tf32 + norm[self.docs[lo:lo + tf32.size]])
-            cache[(k1, b)] = out
-        return cache[(k1, b)]
 
     def search(self, tokens: Iterable[str], depth: int, *, k1: float = K1, b: float = B) -> dict[str, float]:
         """{docid: BM25} of the `depth` best documents for one query (`top(bm25(tokens))`), selecting among
