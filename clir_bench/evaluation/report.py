@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass, field, replace
 
 Interval = tuple[float | None, float | None]
-FORMAT = 3  # bumped whenever the same run would be reported differently (2: topic-level intervals; 3: units
-# that share their best documents resampled as one)
+FORMAT = 4  # bumped whenever the same run would be reported differently (2: topic-level intervals; 3: units
+# that share their best documents resampled as one; 4: compare's robustness tests on its topic-level rows only)
 CLASS_STATISTICS = ("high", "low", "gap", "relative_gap")
 
 
