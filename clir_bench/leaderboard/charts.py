@@ -209,3 +209,40 @@ def difference_bars(values: list[tuple[str, float]], *, width: int = 620, height
             "right": width - right, "top": top, "bottom": height - bottom, "span": span,
             "better": sum(v > 0 for _, v in ordered), "worse": sum(v < 0 for _, v in ordered),
             "same": sum(v == 0 for _, v in ordered)}
+
+
+def low_high_scatter(points: list[dict], *, chance: dict | None, width: int = 560, height: int = 380) -> dict:
+    """Each system's low-resource mean (x) against its high-resource mean (y), with the diagonal
+    (gap 0) and chance's point: a system closes the gap by rising towards the diagonal, or by
+    sitting near chance on both axes. `points`: [{'name', 'low', 'high', 'group'}]."""
+    left, right, top, bottom = 52, 160, 12, 44  # room on the right for the names
+    pts = [p for p in points if p.get("low") is not None and p.get("high") is not None]
+    if not pts:
+        return {"empty": True, "width": width, "height": height, "points": []}
+    values = [v for p in pts for v in (p["low"], p["high"])]
+    if chance:
+        values += [chance["low"], chance["high"]]
+    ticks = nice_ticks(min(values), max(values))
+    lo, hi = ticks[0], ticks[-1]
+    pw, ph = width - left - right, height - top - bottom
+
+    def px(v):
+        return round(left + (v - lo) / (hi - lo) * pw, 1)
+
+    def py(v):
+        return round(top + (1 - (v - lo) / (hi - lo)) * ph, 1)
+
+    drawn = [{**p, "x": px(p["low"]), "y": py(p["high"])} for p in pts]
+    labels = sorted(drawn, key=lambda p: p["y"])
+    for prev, cur in zip(labels, labels[1:], strict=False):  # labels at least 13 px apart vertically
+        cur["label_y"] = max(cur["y"], prev.get("label_y", prev["y"]) + 13) if abs(cur["x"] - prev["x"]) < 120 \
+            else cur["y"]
+    for p in drawn:
+        p.setdefault("label_y", p["y"])
+    return {"empty": False, "width": width, "height": height, "left": left, "right": width - right, "top": top,
+            "bottom": height - bottom, "points": drawn,
+            "ticks": [{"x": px(t), "y": py(t), "label": _tick_label(t, ticks)} for t in ticks],
+            "diagonal": {"x1": px(lo), "y1": py(lo), "x2": px(hi), "y2": py(hi),
+                         "label_x": px(lo + 0.3 * (hi - lo)), "label_y": py(lo + 0.3 * (hi - lo))},
+            "chance": {"x": px(chance["low"]), "y": py(chance["high"]), "low": chance["low"],
+                       "high": chance["high"]} if chance else None}

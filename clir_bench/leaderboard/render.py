@@ -267,6 +267,9 @@ def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
     common = {"provenance": board.provenance, "tracks": board.tracks, "repository": repository}
     downloads = {}
     for t in board.tracks:
+        t["scatter"] = charts.low_high_scatter(
+            [{"name": r["name"], "low": r["low"], "high": r["high"], "group": r["group"]} for r in t["rows"]],
+            chance=t["chance"])
         columns, rows = _track_rows(t)
         downloads[t["name"]] = w.table(f"data/{t['name']}", columns, rows, about=_about(
             board, t, f"{t['name']}: {t['metric_label']} per submission with 95% intervals; group: significantly below "
@@ -360,7 +363,8 @@ def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
                       "over the topic's queries"))
         w.text(f"topics/{t['name']}.html", topics_t.render(root="../", page="topics", t=t, files=files, **common))
     w.text("site.json", json.dumps({"provenance": board.provenance,
-                                    "tracks": [{k: v for k, v in t.items() if k != "topics"} for t in board.tracks],
+                                    "tracks": [{k: v for k, v in t.items() if k not in ("topics", "scatter")}
+                                               for t in board.tracks],
                                     "invalid": board.invalid}, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 

@@ -83,3 +83,15 @@ def test_a_reference_line_is_labelled_and_every_end_label_sits_in_one_column():
     assert len(xs) == 1 and min(xs) > c["right"]
     ys = sorted(line["label_y"] for line in c["lines"])
     assert all(b - a >= 14 for a, b in zip(ys, ys[1:], strict=False))
+
+
+def test_low_high_scatter_places_systems_the_diagonal_and_chance():
+    points = [{"name": "a", "low": 0.6, "high": 0.75, "group": "top"}, {"name": "b", "low": 0.16, "high": 0.2,
+                                                                          "group": "below"}]
+    c = charts.low_high_scatter(points, chance={"low": 0.15, "high": 0.15})
+    a, b = c["points"]
+    assert a["x"] > b["x"] and a["y"] < b["y"]  # higher on both axes: right and up (SVG y grows downwards)
+    d = c["diagonal"]
+    assert (d["x2"] - d["x1"]) == pytest.approx(-(d["y2"] - d["y1"]), abs=0.2)  # the gap-0 line at 45 degrees
+    assert abs(c["chance"]["x"] - b["x"]) < 20 and c["left"] <= c["chance"]["x"] <= c["right"]
+    assert charts.low_high_scatter([], chance=None)["empty"]
