@@ -92,6 +92,6 @@ def test_low_high_scatter_places_systems_the_diagonal_and_chance():
     a, b = c["points"]
     assert a["x"] > b["x"] and a["y"] < b["y"]  # higher on both axes: right and up (SVG y grows downwards)
     d = c["diagonal"]
-    assert (d["x2"] - d["x1"]) == pytest.approx(-(d["y2"] - d["y1"]), abs=0.2)  # the gap-0 line at 45 degrees
+    assert (d["x1"], d["y1"], d["x2"], d["y2"]) == (c["left"], c["bottom"], c["right"], c["top"])  # low = high
     assert abs(c["chance"]["x"] - b["x"]) < 20 and c["left"] <= c["chance"]["x"] <= c["right"]
     assert charts.low_high_scatter([], chance=None)["empty"]
