@@ -159,7 +159,7 @@ def diverging_stops() -> list[dict]:
 
 def change_heatmap(rows: list[str], cols: list[str], values: dict[tuple[str, str], float | None], *,
                    divider_after: int | None = None, span: float | None = None, cell_w: int = 62, cell_h: int = 24,
-                   label_w: int = 44) -> dict:
+                   label_w: int = 44, tests: dict | None = None) -> dict:
     """Rows (languages) x columns (noise rates): the first column's value, then each other
     column's change from it on a diverging scale of +-`span` (default: the largest change, at
     least 0.05). `divider_after` draws a line below that row (low- from high-resource)."""
@@ -179,9 +179,14 @@ def change_heatmap(rows: list[str], cols: list[str], values: dict[tuple[str, str
                 d = deltas[(row, col)]
                 fill, ink = diverging(d, span)
                 text = "-" if d is None else f"{round(d, 3) or 0.0:+.3f}"  # never "-0.000"
+                test = (tests or {}).get((row, col))
+                if test and test["significant"]:
+                    text += "*"
+            test = (tests or {}).get((row, col)) if c else None
             cells.append({"x": label_w + c * cell_w, "y": top + r * cell_h, "w": cell_w - 2, "h": cell_h - 2,
                           "fill": fill, "ink": ink, "value": v, "row": row, "col": col, "text": text,
-                          "base": c == 0})
+                          "base": c == 0, "p_holm": test["p_holm"] if test else None,
+                          "significant": bool(test and test["significant"])})
     divider = None if divider_after is None else top + (divider_after + 1) * cell_h - 1
     return {"width": label_w + len(cols) * cell_w, "height": top + len(rows) * cell_h + 4, "cells": cells,
             "rows": [{"label": row, "y": top + r * cell_h + cell_h / 2} for r, row in enumerate(rows)],

@@ -230,6 +230,34 @@ def _family_key(track) -> tuple:
     return (track.collection.describe(), tuple(track.languages.items()), track.noise.kind, track.primary.name)
 
 
+def _queries_by_language(judgments) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for q in sorted(judgments.qrels):
+        out.setdefault(judgments.lang_of[q], []).append(q)
+    return out
+
+
+def _change_tests(members: list[dict], name: str) -> dict[tuple[str, str], dict]:
+    """Per language and noise rate, the system's change from the family's first rate: paired t-test over
+    the language's queries (the tracks share their test queries), Holm over the system's cells."""
+    from clir_bench.evaluation.stats import holm, paired_t
+
+    base = members[0]["per_query"].get(name)
+    if base is None:
+        return {}
+    cells = []
+    for t in members[1:]:
+        other = t["per_query"].get(name)
+        if other is None:
+            continue
+        for lang, values in other.items():
+            if lang in base and len(base[lang]) == len(values):
+                cells.append(((lang, f"{t['noise_rate']:g}"), paired_t(values, base[lang])["p"]))
+    adjusted = holm([p for _, p in cells])
+    return {key: {"p": p, "p_holm": ph, "significant": ph is not None and ph < ALPHA}
+            for (key, p), ph in zip(cells, adjusted, strict=True)}
+
+
 def _families(tracks: list[dict], by_track: dict) -> list[dict]:
     """Tracks that differ only in noise rate form a family: per system, metric and gap against the rate."""
     groups: dict[tuple, list] = {}
@@ -248,6 +276,8 @@ def _families(tracks: list[dict], by_track: dict) -> list[dict]:
                                        "low": row["low"], "high": row["high"], "gap": row["gap"],
                                        "mean_ci": row["ci"]["mean"], "gap_ci": row["ci"]["gap"],
                                        "languages": {k: v["value"] for k, v in row["languages"].items()}})
+        for sysd in systems.values():
+            sysd["changes"] = _change_tests(members, sysd["name"])
         ordered = sorted(systems.values(), key=lambda s: (s["produced_by"] != "harness",
                                                           -(mean(p["mean"] for p in s["points"]) or 0), s["name"]))
         families.append({
@@ -370,7 +400,11 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
         chance = _chance(track, j)
         _mark_no_signal(rows, chance)
         topics = _topics(track, j, reports) if reports else []
+        primary = track.primary.name
+        per_query = {n: {lang: [r.per_query.get(q, {}).get(primary, 0.0) for q in qids]
+                         for lang, qids in _queries_by_language(j).items()} for n, (_, r, _) in reports.items()}
         tracks.append({"name": name, "version": track.version, "description": track.description, "topics": topics,
+                       "per_query": per_query,
                        "noise_rate": track.noise.rate, "metric": track.primary.name,
                        "metric_label": track.primary.label, "languages": languages, "rows": rows,
                        "best_reference": best, "provenance": prov, "facts": _facts(track, j),

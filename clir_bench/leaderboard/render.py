@@ -222,7 +222,8 @@ def _family_view(f: dict) -> dict:
         s["by_track"] = {p["track"]: p for p in s["points"]}
         heat.append({"name": s["name"], "produced_by": s["produced_by"], "kind": s["kind"],
                      "map": charts.change_heatmap(langs, rates, values[s["name"]], span=span,
-                                                  divider_after=len(low) - 1 if 0 < len(low) < len(langs) else None)})
+                                                  divider_after=len(low) - 1 if 0 < len(low) < len(langs) else None,
+                                                  tests=s.get("changes"))})
     single = [h["name"] for h in heat if len(by_name[h["name"]]["points"]) < 2]  # nothing to show a change of
     heat = [h for h in heat if h["name"] not in single]
     return {**f, "mean_chart": mean, "zoom_chart": zoom, "zoom_band": ZOOM_BAND, "gap_chart": gap, "heatmaps": heat,
@@ -362,9 +363,9 @@ def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
             board, t, f"{t['name']}: per topic the best, median and worst submission by mean {t['metric_label']} "
                       "over the topic's queries"))
         w.text(f"topics/{t['name']}.html", topics_t.render(root="../", page="topics", t=t, files=files, **common))
+    internal = ("topics", "scatter", "per_query")  # pages and drawings of their own, not the board's data
     w.text("site.json", json.dumps({"provenance": board.provenance,
-                                    "tracks": [{k: v for k, v in t.items() if k not in ("topics", "scatter")}
-                                               for t in board.tracks],
+                                    "tracks": [{k: v for k, v in t.items() if k not in internal} for t in board.tracks],
                                     "invalid": board.invalid}, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 

@@ -95,3 +95,14 @@ def test_low_high_scatter_places_systems_the_diagonal_and_chance():
     assert (d["x1"], d["y1"], d["x2"], d["y2"]) == (c["left"], c["bottom"], c["right"], c["top"])  # low = high
     assert abs(c["chance"]["x"] - b["x"]) < 20 and c["left"] <= c["chance"]["x"] <= c["right"]
     assert charts.low_high_scatter([], chance=None)["empty"]
+
+
+def test_heatmap_stars_only_the_changes_its_tests_call_significant():
+    values = {("sw", "0"): 0.5, ("sw", "0.5"): 0.6, ("de", "0"): 0.7, ("de", "0.5"): 0.71}
+    tests = {("sw", "0.5"): {"p": 0.001, "p_holm": 0.002, "significant": True},
+             ("de", "0.5"): {"p": 0.4, "p_holm": 0.4, "significant": False}}
+    h = charts.change_heatmap(["sw", "de"], ["0", "0.5"], values, tests=tests)
+    cells = {(c["row"], c["col"]): c for c in h["cells"]}
+    assert cells[("sw", "0.5")]["text"] == "+0.100*" and cells[("sw", "0.5")]["significant"]
+    assert cells[("de", "0.5")]["text"] == "+0.010" and not cells[("de", "0.5")]["significant"]
+    assert not cells[("sw", "0")]["significant"] and cells[("sw", "0")]["p_holm"] is None
