@@ -109,7 +109,8 @@ def submit(
     stored, report = store_submission(run=run, track=get_track(track), name=name, root=submissions, team=team,
                                       description=description, url=url, resamples=resamples,
                                       resources=[r.strip() for r in resources.split(",") if r.strip()],
-                                      pretrained=pretrained or None, replace=replace)
+                                      pretrained=pretrained or None, replace=replace,
+                                      warn=lambda line: say(err, "warning:", "yellow", line))
     for line in report.warnings:
         say(err, "warning:", "yellow", line)
     out.print(score_table(report))

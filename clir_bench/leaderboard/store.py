@@ -16,6 +16,7 @@ import math
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,9 +328,11 @@ def store(*, root: Path, meta: dict, run: Path, compress: bool = False, replace:
     return Submission(meta["track"], meta["name"], folder, folder / RUN_FILES[gz], meta)
 
 
-def conflicts(*, root: Path, meta: dict, sha256: str, replacing: bool = False) -> list[str]:
+def conflicts(*, root: Path, meta: dict, sha256: str, replacing: bool = False,
+              damaged: list[str] | None = None) -> list[str]:
     """Why `meta` with a run of content `sha256` cannot join ROOT: a taken name (unless `replacing`
-    one's own entry: the same team's participant submission) or an identical run."""
+    one's own entry: the same team's participant submission) or an identical run. Neighbours whose
+    run cannot be read are skipped, and named in `damaged` where a list is given."""
     track_dir = Path(root) / meta["track"]
     found = []
     if (track_dir / meta["name"]).exists():
@@ -353,7 +356,9 @@ def conflicts(*, root: Path, meta: dict, sha256: str, replacing: bool = False) -
                 try:
                     same = p.is_file() and not p.is_symlink() and content_sha256(p) == sha256
                 except ClirBenchError:
-                    same = False  # a damaged neighbour cannot hold this (readable) run; `leaderboard check` names it
+                    same = False  # a damaged neighbour cannot hold this (readable) run: reported, never blocking
+                    if damaged is not None:
+                        damaged.append(f"{meta['track']}/{other.name}/{n}")
                 if same:
                     found.append(f"the run is identical to submission {meta['track']}/{other.name} (sha256 "
                                  f"{sha256[:12]}...); a run is submitted once")
@@ -362,9 +367,11 @@ def conflicts(*, root: Path, meta: dict, sha256: str, replacing: bool = False) -
 
 def submit(*, run: Path, track, name: str, root: Path, team: str = "", description: str = "", url: str = "",
            produced_by: str = "participant", resamples: int = 10_000, resources: list[str] | None = None,
-           pretrained: str | None = None, replace: bool = False) -> tuple[Submission, ScoreReport]:
+           pretrained: str | None = None, replace: bool = False,
+           warn: Callable[[str], None] | None = None) -> tuple[Submission, ScoreReport]:
     """Validate and score RUN against TRACK, refuse duplicates, then store it (`replace`: over the same
-    team's entry of that name, noted in ROOT/CHANGELOG.md). Returns it and its report."""
+    team's entry of that name, noted in ROOT/CHANGELOG.md). Returns it and its report; `warn` hears of
+    damaged neighbours on the track (which never block a submission)."""
     from clir_bench.evaluation.judgments import from_track
     from clir_bench.evaluation.scoring import InvalidRun, score_run
 
@@ -385,9 +392,13 @@ def submit(*, run: Path, track, name: str, root: Path, team: str = "", descripti
             raise ClirBenchError(f"cannot copy {run} to a scratch folder: {e.strerror}; free space in the temporary "
                                  "folder ($TMPDIR) and submit again") from None
         sha = content_sha256(snapshot)
-        problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace)  # fail fast, before scoring
+        damaged: list[str] = []
+        problems = conflicts(root=root, meta=meta, sha256=sha, replacing=replace, damaged=damaged)  # fail fast
         if problems:
             raise ClirBenchError("not stored: " + "; ".join(problems))
+        for where in damaged if warn else ():
+            warn(f"{where} in the store cannot be read; run `clir-bench leaderboard check` to see why (your run "
+                 "is stored regardless)")
         try:
             report = score_run(snapshot, from_track(track), resamples=resamples).with_run_path(str(run))
         except InvalidRun as e:

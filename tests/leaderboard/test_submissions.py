@@ -226,6 +226,7 @@ def test_a_damaged_neighbour_does_not_block_a_submission(cli, run_file, tmp_path
     damaged.write_bytes(damaged.read_bytes()[:len(damaged.read_bytes()) // 2])  # truncated gzip
     code, output = _submit(cli, run_file, root, "mine")
     assert code == 0 and "stored as" in output, output
+    assert "noise-0.3/neighbour/run.trec.gz in the store cannot be read" in output  # reported, not blocking
     code, output = cli("leaderboard", "check", "--submissions", root)
     assert code == 1 and "noise-0.3/neighbour" in output
 
