@@ -84,14 +84,7 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
     yt = nice_ticks(min(lo, 0.0) if include_zero else lo, max(hi, 0.0) if include_zero else hi)
     x0, x1 = (xt[0], xt[-1]) if xt[-1] > xt[0] else (xt[0] - 0.05, xt[0] + 0.05)
     y0, y1 = yt[0], yt[-1]
-    pw, ph = width - left - right, height - top - bottom
-
-    def px(x):
-        return round(left + (x - x0) / (x1 - x0) * pw, 1)
-
-    def py(y):
-        return round(top + (1 - (y - y0) / (y1 - y0)) * ph, 1)
-
+    px, py = _scales((left, width - right, x0, x1), (top, height - bottom, y0, y1))
     lines = []
     for i, s in enumerate(series):
         dodge = (i - (len(series) - 1) / 2) * min(3.0, 24.0 / max(1, len(series)))  # error bars side by side
@@ -118,6 +111,20 @@ def line_chart(series: list[dict], *, x_key: str, y_key: str, x_label: str, y_la
         "zero": py(baseline) if baseline is not None else py(0.0) if y0 <= 0 <= y1 else None,
         "zero_label": baseline_label if baseline is not None else None,
     }
+
+
+def _scales(x: tuple, y: tuple):
+    """Pixel mappings for a plot: x = (left px, right px, lowest value, highest value) to the right,
+    y = (top px, bottom px, lowest, highest) upwards (SVG's y grows downwards); rounded to 0.1 px."""
+    (x_px0, x_px1, x0, x1), (y_top, y_bottom, y0, y1) = x, y
+
+    def px(v):
+        return round(x_px0 + (v - x0) / (x1 - x0) * (x_px1 - x_px0), 1)
+
+    def py(v):
+        return round(y_top + (1 - (v - y0) / (y1 - y0)) * (y_bottom - y_top), 1)
+
+    return px, py
 
 
 def _tick_label(y: float, ticks: list[float]) -> str:
@@ -229,14 +236,7 @@ def low_high_scatter(points: list[dict], *, chance: dict | None, width: int = 56
         values += [chance["low"], chance["high"]]
     ticks = nice_ticks(min(values), max(values))
     lo, hi = ticks[0], ticks[-1]
-    pw, ph = width - left - right, height - top - bottom
-
-    def px(v):
-        return round(left + (v - lo) / (hi - lo) * pw, 1)
-
-    def py(v):
-        return round(top + (1 - (v - lo) / (hi - lo)) * ph, 1)
-
+    px, py = _scales((left, width - right, lo, hi), (top, height - bottom, lo, hi))
     drawn = [{**p, "x": px(p["low"]), "y": py(p["high"])} for p in pts]
     labels = sorted(drawn, key=lambda p: p["y"])
     for prev, cur in zip(labels, labels[1:], strict=False):  # labels at least 13 px apart vertically
