@@ -101,13 +101,17 @@ class Track:
 
     @functools.cache  # noqa: B019
     def bitext_sha256(self) -> str:
-        """The one checksum of the noisy training bitext and its noise manifest (as exported);
-        remembered in the cache, keyed by the track's definition and the code and data that make it."""
+        """The one checksum of the noisy training bitext and its noise manifest (as exported; every
+        fold's, for a cross-validated track). A whole track's (which every score report names) is
+        remembered in the cache, keyed by its definition and the code and data that make it; a fold's
+        is computed: fold tracks share their parent's definition text, so it cannot key them."""
         from clir_bench.core.cache import memo_sha256
         from clir_bench.sources.export import digest, render_bitext
 
-        return memo_sha256(f"bitext|{self.source}|{_generator_sha256()}",
-                           lambda: digest(render_bitext(self)))  # every fold's, for a cross-validated track
+        if self.fold is not None:
+            return digest(render_bitext(self))
+        return memo_sha256(f"bitext|{self.name}|{self.source}|{_generator_sha256()}",
+                           lambda: digest(render_bitext(self)))
 
     @functools.cache  # noqa: B019
     def noisy_bitext(self) -> tuple[dict[str, list[Pair]], list[Corruption]]:

@@ -96,3 +96,20 @@ def test_bitext_checksum_is_remembered_and_equals_the_export(tmp_path, monkeypat
     other = parse_track(source + "\n# another definition\n", "c.toml")
     other.bitext_sha256()
     assert len(list((tmp_path / "checksums").glob("*.sha256"))) == 2  # keyed by the definition's text
+
+
+def test_fold_bitext_checksums_are_their_own_whatever_the_memo_holds(tmp_path, monkeypatch):
+    """Fold tracks share their parent's definition text: a memo keyed by it once gave every fold the
+    first fold's checksum, so the folds shared one teacher cache in training. Each fold's checksum is
+    its own bitext's, and the whole track's is the whole bitext's, in either order of asking."""
+    from clir_bench.sources.export import digest, render_bitext
+
+    monkeypatch.setenv("CLIR_BENCH_CACHE", str(tmp_path))
+    for order in ("folds first", "track first"):
+        track = parse_track(get_track("noise-0.5").source, f"{order}.toml")
+        folds = track.fold_tracks()
+        asked = [*folds, track] if order == "folds first" else [track, *folds]
+        got = {t.name: t.bitext_sha256() for t in asked}
+        expected = {t.name: digest(render_bitext(parse_track(t.source, "x.toml") if t.fold is None else t))
+                    for t in asked}
+        assert got == expected and len(set(got.values())) == len(asked), order
