@@ -2,7 +2,8 @@
 `submissions/`: per track and reference system the mean over languages, the low and high means and
 the gap of MAP; then each OT solver minus the no-OT control on the low mean and the gap over topics
 (`clir_bench.compare`: the estimate, its 95% interval, the paired t-test's p before and after Holm
-over the track's solver x statistic family, and the MDD). A test recomputes them and compares
+over the track's solver x statistic family, and the MDD); and how each trained system's low mean
+and gap move from noise 0.0 to 0.5. A test recomputes them and compares
 them with the document, so the findings cannot go stale.
 
     python experiments/findings_table.py [submissions]           # prints the tables
@@ -65,6 +66,29 @@ def ot_table(root: Path, protocol: str = "") -> str:
     return "\n".join(rows)
 
 
+def noise_table(root: Path, low: str = "noise-0.0", high: str = "noise-0.5") -> str:
+    """Each trained reference system at the highest noise rate minus itself at the lowest, on the
+    low mean and the gap, per protocol: the tracks share their test queries, so the difference is
+    paired over topics (`clir_bench.compare`; Holm over the table's tests)."""
+    from clir_bench.evaluation.stats import holm
+
+    judged = clir_bench.load_judgments(track=high)
+    tests = []
+    for system in [*(s for s in SYSTEMS if s.startswith(("encoder-ft", "optical"))),
+                   *(f"{s}-standard" for s in (CONTROL, *SOLVERS))]:
+        a, b = _run(root, high, system), _run(root, low, system)
+        if a is None or b is None:
+            continue
+        c = clir_bench.compare(a, b, judgments=judged, resamples=10_000, only={"low mean", "gap"})
+        tests += [(system, row) for row in c.rows]
+    rows = [f"| system | statistic | {high} − {low} [95% CI] | p | p Holm | MDD |", "|---|---|---|---|---|---|"]
+    for (system, row), p_holm in zip(tests, holm([row.p_t for _, row in tests]), strict=True):
+        lo, hi = row.ci
+        rows.append(f"| {system} | {row.group} | {row.diff:+.3f} [{lo:+.3f}, {hi:+.3f}] | {row.p_t:.3f} | "
+                    f"{p_holm:.3f} | {row.mdd:.3f} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     import argparse
     import re
@@ -74,7 +98,7 @@ def main() -> None:
     ap.add_argument("--write", type=Path, help="a document whose checked tables to rewrite")
     args = ap.parse_args()
     tables = {"results": results_table(args.submissions), "ot": ot_table(args.submissions),
-              "ot_standard": ot_table(args.submissions, "standard")}
+              "ot_standard": ot_table(args.submissions, "standard"), "noise": noise_table(args.submissions)}
     if args.write is None:
         print("\n\n".join(tables.values()))
         return

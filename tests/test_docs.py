@@ -130,3 +130,4 @@ def test_the_findings_tables_equal_the_recorded_runs():
     assert written["results"] == tables.results_table(root), "docs/findings.md: rerun experiments/findings_table.py"
     assert written["ot"] == tables.ot_table(root), "docs/findings.md: rerun experiments/findings_table.py"
     assert written["ot_standard"] == tables.ot_table(root, "standard"), "docs/findings.md: rerun findings_table.py"
+    assert written["noise"] == tables.noise_table(root), "docs/findings.md: rerun experiments/findings_table.py"
