@@ -104,8 +104,8 @@ def main() -> None:
         return
     text = args.write.read_text("utf-8")
     for name, table in tables.items():
-        pattern = rf"(<!-- checked: {name} -->\n).*?(\n<!-- end checked -->)"
-        text = re.sub(pattern, lambda m, table=table: m[1] + table + m[2], text, flags=re.S)
+        pattern = rf"(<!-- checked: {name} -->\n).*?(<!-- end checked -->)"  # an empty block too
+        text = re.sub(pattern, lambda m, table=table: m[1] + table + "\n" + m[2], text, flags=re.S)
     args.write.write_text(text, "utf-8")
 
 
