@@ -36,6 +36,14 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
     import numpy as np
 
     arrays = [np.asarray(s, dtype=np.float64) for s in samples]
+    if len(arrays) == 1 and 0 < arrays[0].size and resamples * arrays[0].size <= CHUNK:
+        # one small sample (a language's queries, a comparison's topics): the draws for this seed and
+        # size are memoised, so the hundreds of runs a leaderboard build scores draw them once
+        means = [arrays[0][_resample_index(seed, arrays[0].size, resamples)].mean(axis=1)]
+        values = statistic(means)
+        if isinstance(values, dict):
+            return {name: _percentiles(v, confidence) for name, v in values.items()}
+        return _percentiles(values, confidence)
     rng = np.random.default_rng(seed)
     means = []
     for a in arrays:
@@ -52,6 +60,17 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
     if isinstance(values, dict):
         return {name: _percentiles(v, confidence) for name, v in values.items()}
     return _percentiles(values, confidence)
+
+
+@functools.lru_cache(maxsize=24)
+def _resample_index(seed: int, n: int, resamples: int):
+    """The (resamples, n) indices `bootstrap_ci` draws for one sample of n with `seed`, in one block
+    (callers keep resamples x n within CHUNK: 16 MB at most), read-only."""
+    import numpy as np
+
+    out = np.random.default_rng(seed).integers(0, n, size=(resamples, n), dtype=np.int32)
+    out.flags.writeable = False
+    return out
 
 
 @functools.lru_cache(maxsize=4)
