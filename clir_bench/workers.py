@@ -74,7 +74,7 @@ def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dic
             + (f", scoring the training pairs of {scoring} (training them first if need be)" if scoring else ""))
     done: dict[Job, str] = {}
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-                               initargs=(track, fields, threads))
+                               initargs=(track, fields, threads, os.getpid()))
     try:
         with bar("training students", total=len(jobs), enabled=ctx.progress) as advance:
             futures = {pool.submit(_train, job): job for job in jobs}
@@ -97,11 +97,26 @@ def train_parallel(track, jobs: list[Job], *, ctx: Context, workers: int) -> dic
 _WORKER: dict = {}
 
 
-def _start(track, fields: dict, threads: int) -> None:
+def _start(track, fields: dict, threads: int, parent: int) -> None:
     import torch
 
+    watch_parent(parent)
     torch.set_num_threads(threads)
     _WORKER.update(track=track, ctx=Context(**fields, log=lambda *a: None))
+
+
+def watch_parent(parent: int, every: float = 2.0) -> None:
+    """End this worker when the process that started it is gone: one killed (rather than interrupted,
+    which reaches the whole process group) would leave its workers training for nobody, holding
+    their memory and cores and writing students to the cache."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
 def _release() -> None:
