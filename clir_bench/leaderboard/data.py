@@ -583,8 +583,8 @@ def _finding_of(headlines: list[dict], protocol: str | None) -> str | None:
         where = where[0].lower() + where[1:] if under else where
         return (f"{under}{where} measurably from the no-OT "
                 f"control on the low-resource mean or the gap (topic-level paired t-tests, Holm){span}. "
-                + ("OT adds nothing measurable under this protocol."
-                   if protocol else "OT adds nothing measurable here."))
+                + ("On one training seed per system, OT adds nothing measurable under this protocol."
+                   if protocol else "On one training seed per system, OT adds nothing measurable here."))
     said = "; ".join(f"{t['statistic']} {t['diff']:+.3f} at rate {h['rate']:g}" for h, t in wins)
     the = "the" if under else "The"
     return (f"{under}{the} best OT system differs from the no-OT control in {len(wins)} of {len(tests)} tests "
