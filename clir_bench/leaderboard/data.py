@@ -251,8 +251,10 @@ def _change_tests(members: list[dict], name: str) -> dict[tuple[str, str], dict]
         if other is None:
             continue
         for lang, values in other.items():
-            if lang in base and len(base[lang]) == len(values):
-                cells.append(((lang, f"{t['noise_rate']:g}"), paired_t(values, base[lang])["p"]))
+            shared = sorted(values.keys() & base.get(lang, {}).keys())  # paired by query id
+            if len(shared) > 1:
+                cells.append(((lang, f"{t['noise_rate']:g}"),
+                              paired_t([values[q] for q in shared], [base[lang][q] for q in shared])["p"]))
     adjusted = holm([p for _, p in cells])
     return {key: {"p": p, "p_holm": ph, "significant": ph is not None and ph < ALPHA}
             for (key, p), ph in zip(cells, adjusted, strict=True)}
@@ -401,7 +403,7 @@ def collect(*, root: Path, cache: Cache, resamples: int = 10_000,
         _mark_no_signal(rows, chance)
         topics = _topics(track, j, reports) if reports else []
         primary = track.primary.name
-        per_query = {n: {lang: [r.per_query.get(q, {}).get(primary, 0.0) for q in qids]
+        per_query = {n: {lang: {q: r.per_query.get(q, {}).get(primary, 0.0) for q in qids}
                          for lang, qids in _queries_by_language(j).items()} for n, (_, r, _) in reports.items()}
         tracks.append({"name": name, "version": track.version, "description": track.description, "topics": topics,
                        "per_query": per_query,
