@@ -35,28 +35,7 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
     """
     import numpy as np
 
-    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-    if len(arrays) == 1 and 0 < arrays[0].size and resamples * arrays[0].size <= CHUNK:
-        # one small sample (a language's queries, a comparison's topics): the draws for this seed and
-        # size are memoised, so the hundreds of runs a leaderboard build scores draw them once
-        means = [arrays[0][_resample_index(seed, arrays[0].size, resamples)].mean(axis=1)]
-        values = statistic(means)
-        if isinstance(values, dict):
-            return {name: _percentiles(v, confidence) for name, v in values.items()}
-        return _percentiles(values, confidence)
-    rng = np.random.default_rng(seed)
-    means = []
-    for a in arrays:
-        if a.size == 0:
-            means.append(np.full(resamples, np.nan))
-            continue
-        out = np.empty(resamples)
-        step = max(1, CHUNK // a.size)
-        for lo in range(0, resamples, step):
-            hi = min(resamples, lo + step)
-            out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size), dtype=np.int32)].mean(axis=1)
-        means.append(out)
-    values = statistic(means)
+    values = statistic(_resampled_means([np.asarray(s, dtype=np.float64) for s in samples], resamples, seed))
     if isinstance(values, dict):
         return {name: _percentiles(v, confidence) for name, v in values.items()}
     return _percentiles(values, confidence)
@@ -84,6 +63,30 @@ def _topic_draws(seed: int, n_topics: int, resamples: int):
     out = rng.multinomial(n_topics, np.full(n_topics, 1 / n_topics), size=resamples).astype(np.float64)
     out.flags.writeable = False
     return out
+
+
+def _resampled_means(arrays, resamples: int, seed: int) -> list:
+    """Per sample, the means of `resamples` draws with replacement (NaN for an empty sample), all
+    from one generator seeded `seed`, in blocks of at most CHUNK values."""
+    import numpy as np
+
+    if len(arrays) == 1 and 0 < arrays[0].size and resamples * arrays[0].size <= CHUNK:
+        # one small sample (a language's queries, a comparison's topics): the draws for this seed and
+        # size are memoised, so the hundreds of runs a leaderboard build scores draw them once
+        return [arrays[0][_resample_index(seed, arrays[0].size, resamples)].mean(axis=1)]
+    rng = np.random.default_rng(seed)
+    means = []
+    for a in arrays:
+        if a.size == 0:
+            means.append(np.full(resamples, np.nan))
+            continue
+        out = np.empty(resamples)
+        step = max(1, CHUNK // a.size)
+        for lo in range(0, resamples, step):
+            hi = min(resamples, lo + step)
+            out[lo:hi] = a[rng.integers(0, a.size, size=(hi - lo, a.size), dtype=np.int32)].mean(axis=1)
+        means.append(out)
+    return means
 
 
 def shares_topics(topics: Sequence[Sequence[str]]) -> bool:
