@@ -103,7 +103,7 @@ def bench_train(args, device: torch.device) -> dict:
     seconds = statistics.median(times)
     peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items()
                                      if device.type == "cuda" and k in torch.cuda.get_device_name(device)), None)
-    return {"track": track.name, "step_s": seconds, "tokens_per_s": statistics.mean(tokens) / seconds,
+    return {"track": track, "step_s": seconds, "tokens_per_s": statistics.mean(tokens) / seconds,
             "peak_mib": peak_memory_mib(device), "tflops_per_step": flops / 1e12,
             "mfu": flops / seconds / (peak * 1e12) if peak else None, "encoder": enc, "batch": args.batch}
 
@@ -202,7 +202,7 @@ def main() -> None:
     print(f"device: {name}; torch {torch.__version__}" + (" (smoke configuration)" if args.smoke else ""))
     train = bench_train(args, device)
     enc = train.pop("encoder")
-    rows = [("train", f"{train['track']}, batch {train['batch']}, reference recipe, sinkhorn",
+    rows = [("train", f"{train['track'].name}, batch {train['batch']}, reference recipe, sinkhorn",
              f"{train['step_s'] * 1e3:.1f} ms/step, {train['tokens_per_s']:,.0f} tokens/s, "
              f"{train['tflops_per_step'] * 1e3:,.2f} GFLOP/step, MFU "
              + (f"{100 * train['mfu']:.1f}%" if train["mfu"] is not None else "– (no peak known)")
@@ -211,7 +211,7 @@ def main() -> None:
         rows.append((f"ot {r['method']}", f"{args.problems} x 32 x 128, d={args.dim}, loss + backward",
                      f"{r['ours_ms']:.1f} ms vs POT loop {r['pot_ms']:.1f} ms ({r['speedup']:.1f}x), "
                      f"max rel diff {r['max_rel_diff']:.1e}"))
-    e = bench_encode(enc, get_track_for(args), device, args.docs)
+    e = bench_encode(enc, train["track"], device, args.docs)
     rows.append(("encode", f"{e['docs']:,} documents (passages)",
                  f"{e['docs_per_s']:,.0f} docs/s, {e['tokens_per_s']:,.0f} tokens/s"))
     if not args.no_ddp:
@@ -223,11 +223,6 @@ def main() -> None:
     for what, setting, result in rows:
         print(f"{what:{width}s} | {setting:58s} | {result}")
 
-
-def get_track_for(args):
-    from clir_bench.tracks.track import get_track
-
-    return get_track(args.track).fold_tracks()[0]
 
 
 if __name__ == "__main__":
