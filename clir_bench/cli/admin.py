@@ -118,7 +118,7 @@ def leaderboard_build(
     resamples: Bootstrap = 10_000,
     repository: Annotated[str | None, typer.Option(
         help="The hosting repository's https URL the site links to (default: the Repository URL in "
-             "pyproject.toml's [project.urls]).")] = None,
+             "pyproject.toml's \\[project.urls]).")] = None,
 ) -> None:
     """Score every submission (cached by run and qrels checksum) and write the static site."""
     import time

@@ -35,3 +35,33 @@ def test_score_and_validate_never_import_torch_or_transformers(runs):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_help_text_survives_rich_markup():
+    """Rich reads `[word]` in a help string as markup and drops it ("pyproject.toml's )." once):
+    every command's and option's bracketed help text must appear in its rendered --help."""
+    import re
+
+    import click
+    import typer
+    from typer.testing import CliRunner
+
+    from clir_bench.cli import app
+
+    def walk(cmd: click.Command, path: list[str]):
+        yield path, cmd
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    checked = 0
+    for path, cmd in walk(typer.main.get_command(app), []):
+        texts = [cmd.help or ""] + [getattr(p, "help", None) or "" for p in cmd.params]
+        wanted = [m for t in texts for m in re.findall(r"\[[A-Za-z][\w.-]*\]", t.replace("\\[", "["))]
+        if not wanted:
+            continue
+        out = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "400"}).output
+        flat = re.sub(r"[\s│]+", " ", out)
+        for token in wanted:
+            checked += 1
+            assert token in flat, f"{' '.join(path)} --help lost {token}"
+    assert checked
