@@ -22,6 +22,7 @@ numbers of topics); `clir-bench score` reports those macro means.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -84,6 +85,7 @@ class Comparison:
                 "rows": [{**asdict(r), "ci": list(r.ci), "significant": r.significant} for r in self.rows]}
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: int) -> float:
     from scipy.special import stdtrit
 
@@ -127,12 +129,35 @@ def randomisation_p(d, *, flips: int = FLIPS, seed: int = 0) -> float | None:
     if d.size < 2:
         return None
     observed = abs(d.mean())
-    rng = np.random.default_rng(seed)
-    hits = 0
-    for lo in range(0, flips, 2000):
-        signs = rng.choice((-1.0, 1.0), size=(min(2000, flips - lo), d.size))
-        hits += int((np.abs(signs @ d / d.size) >= observed - 1e-12).sum())
+    hits = sum(int((np.abs(signs @ d / d.size) >= observed - 1e-12).sum())
+               for signs in _sign_blocks(seed, d.size, flips))
     return (hits + 1) / (flips + 1)
+
+
+def _sign_blocks(seed: int, n: int, flips: int):
+    """The sign flips for `seed`, in blocks of 2,000 draws of n signs; memoised where small (a board
+    tests every pair of runs on the same languages and topics, so the same n and seed recur)."""
+    if flips * n <= MEMO_SIGNS:
+        return [block.astype(float) for block in _memo_signs(seed, n, flips)]
+    return _draw_signs(seed, n, flips)
+
+
+def _draw_signs(seed: int, n: int, flips: int):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for lo in range(0, flips, 2000):
+        yield rng.choice((-1.0, 1.0), size=(min(2000, flips - lo), n))
+
+
+MEMO_SIGNS = 1 << 22  # signs kept per (seed, n, flips), as int8: 4 MB at most
+
+
+@functools.lru_cache(maxsize=48)
+def _memo_signs(seed: int, n: int, flips: int) -> tuple:
+    import numpy as np
+
+    return tuple(block.astype(np.int8) for block in _draw_signs(seed, n, flips))
 
 
 def _row(group: str, unit: str, a: float | None, b: float | None, d: list[float], *, resamples: int,
@@ -177,15 +202,13 @@ def _without_top(d) -> float | None:
     return paired_t(kept, np.zeros_like(kept))["p"]
 
 
-def _pair_mean(pairs: list[tuple[float, float]]) -> tuple[float, float]:
-    return sum(x for x, _ in pairs) / len(pairs), sum(y for _, y in pairs) / len(pairs)
-
-
 def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tuple[str, str] = ("A", "B"),
             metric: str | None = None, resamples: int = 10_000, seed: int = 0, flips: int = FLIPS,
             only: set[str] | None = None) -> Comparison:
     """Paired comparison of two reports scored against the same judgments; `only` keeps those
     rows (e.g. {"low mean", "gap"}), so that Holm corrects over that family alone."""
+    import numpy as np
+
     metric = metric or a.primary
     if a.provenance.get("split", "test") != b.provenance.get("split", "test"):
         raise ClirBenchError("one run was scored on the dev split and the other on test; score both on one split")
@@ -197,21 +220,32 @@ def compare(a: ScoreReport, b: ScoreReport, judgments: Judgments, *, names: tupl
     for q in judgments.qrels:
         by_lang.setdefault(judgments.lang_of[q], []).append(q)
     pending = []  # (group, unit, a, b, paired differences)
-    per_topic: dict[str, dict[str, list[tuple[float, float]]]] = {}  # language -> topic -> (A, B) of its queries
+    units = sorted({judgments.topic(q) for lang in a.languages for q in by_lang.get(lang, [])})
+    index = {u: i for i, u in enumerate(units)}
+    per_topic = {}  # language -> (asks the topic, A's mean on it, B's), over `units`
     for lang, row in a.languages.items():
         qids = by_lang.get(lang, [])
-        pairs = [(a.per_query[q][metric], b.per_query[q][metric]) for q in qids]
-        pending.append((lang, "queries", row.mean[metric], b.languages[lang].mean[metric], [x - y for x, y in pairs]))
-        for q, xy in zip(qids, pairs, strict=True):
-            per_topic.setdefault(lang, {}).setdefault(judgments.topic(q), []).append(xy)
+        xs = np.array([a.per_query[q][metric] for q in qids], dtype=np.float64)
+        ys = np.array([b.per_query[q][metric] for q in qids], dtype=np.float64)
+        pending.append((lang, "queries", row.mean[metric], b.languages[lang].mean[metric], (xs - ys).tolist()))
+        at = np.array([index[judgments.topic(q)] for q in qids], dtype=np.intp)
+        n = np.bincount(at, minlength=len(units))
+        per_topic[lang] = (n > 0, np.bincount(at, xs, len(units)) / np.maximum(n, 1),
+                           np.bincount(at, ys, len(units)) / np.maximum(n, 1))
 
     def topic_values(langs) -> dict[str, tuple[float, float]]:
-        """Per topic, each run's mean over `langs` of the language's mean on that topic."""
-        topics: dict[str, list[tuple[float, float]]] = {}
+        """Per topic, each run's mean over `langs` of the language's mean on that topic (summed in the
+        order of `langs`)."""
+        sums, count = np.zeros((2, len(units))), np.zeros(len(units))
         for lang in langs:
-            for topic, xys in per_topic.get(lang, {}).items():
-                topics.setdefault(topic, []).append(_pair_mean(xys))
-        return {t: _pair_mean(v) for t, v in sorted(topics.items())}
+            if lang in per_topic:
+                asks, x, y = per_topic[lang]
+                sums[0, asks] += x[asks]
+                sums[1, asks] += y[asks]
+                count += asks
+        kept = np.flatnonzero(count)
+        means = (sums[:, kept] / count[kept]).tolist()
+        return {units[k]: (x, y) for k, x, y in zip(kept.tolist(), *means, strict=True)}
 
     def topic_row(group: str, values: dict[str, tuple[float, float]]):
         xs, ys = [x for x, _ in values.values()], [y for _, y in values.values()]
