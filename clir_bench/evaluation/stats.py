@@ -41,13 +41,19 @@ def bootstrap_ci(samples: Sequence[Sequence[float]], statistic: Callable, *, res
     return _percentiles(values, confidence)
 
 
+MEMO = 1 << 20  # resample counts memoised per (seed, n, resamples): 8 MB at most
+
+
 @functools.lru_cache(maxsize=24)
-def _resample_index(seed: int, n: int, resamples: int):
-    """The (resamples, n) indices `bootstrap_ci` draws for one sample of n with `seed`, in one block
-    (callers keep resamples x n within CHUNK: 16 MB at most), read-only."""
+def _resample_counts(seed: int, n: int, resamples: int):
+    """How often each of the n values is drawn in each of the `resamples` draws `bootstrap_ci` makes
+    for one sample with `seed` (read-only): a resample's mean is then a row of counts @ values / n,
+    one matrix-vector product instead of gathering resamples x n values."""
     import numpy as np
 
-    out = np.random.default_rng(seed).integers(0, n, size=(resamples, n), dtype=np.int32)
+    drawn = np.random.default_rng(seed).integers(0, n, size=(resamples, n), dtype=np.int32)
+    flat = drawn + (np.arange(resamples, dtype=np.int64) * n)[:, None]
+    out = np.bincount(flat.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float64)
     out.flags.writeable = False
     return out
 
@@ -70,10 +76,10 @@ def _resampled_means(arrays, resamples: int, seed: int) -> list:
     from one generator seeded `seed`, in blocks of at most CHUNK values."""
     import numpy as np
 
-    if len(arrays) == 1 and 0 < arrays[0].size and resamples * arrays[0].size <= CHUNK:
+    if len(arrays) == 1 and 0 < arrays[0].size and resamples * arrays[0].size <= MEMO:
         # one small sample (a language's queries, a comparison's topics): the draws for this seed and
         # size are memoised, so the hundreds of runs a leaderboard build scores draw them once
-        return [arrays[0][_resample_index(seed, arrays[0].size, resamples)].mean(axis=1)]
+        return [_resample_counts(seed, arrays[0].size, resamples) @ arrays[0] / arrays[0].size]
     rng = np.random.default_rng(seed)
     means = []
     for a in arrays:

@@ -104,10 +104,11 @@ def _entry(run: Path, judgments, resamples: int) -> dict:
 _JUDGMENTS: dict = {}  # a worker process's judgments, per track
 
 
-def _entry_in_worker(run: Path, track: str, resamples: int) -> dict:
+def _entry_in_worker(job: tuple[Path, str], resamples: int) -> dict:
     from clir_bench.evaluation.judgments import from_track
     from clir_bench.tracks.track import get_track
 
+    run, track = job
     if track not in _JUDGMENTS:
         _JUDGMENTS[track] = from_track(get_track(track))
     return _entry(run, _JUDGMENTS[track], resamples)
@@ -115,9 +116,12 @@ def _entry_in_worker(run: Path, track: str, resamples: int) -> dict:
 
 def prescore(jobs: list[tuple[Submission, object]], cache: Cache, resamples: int, workers: int,
              progress: Callable[[str], None] | None = None) -> None:
-    """Score the runs that miss the cache in `workers` processes (each scoring is independent); the
-    entries wait in `cache.fresh` for `_score`. Fewer than two misses, or one worker: nothing to do."""
-    from concurrent.futures import ProcessPoolExecutor
+    """Score the runs that miss the cache in `workers` processes (each scoring is independent, largest
+    first); the entries wait in `cache.fresh` for `_score`. Fewer than two misses, or one worker:
+    nothing to do."""
+    from functools import partial
+
+    from clir_bench.core.parallel import pmap
 
     todo = {}
     for sub, judgments in jobs:
@@ -131,11 +135,10 @@ def prescore(jobs: list[tuple[Submission, object]], cache: Cache, resamples: int
         return
     if progress:
         progress(f"scoring {len(todo)} runs in {min(workers, len(todo))} processes", 0)  # a message, no step
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-        futures = {key: pool.submit(_entry_in_worker, run, track, resamples) for key, (run, track) in todo.items()}
-        for key, future in futures.items():
-            cache.fresh[key] = future.result()
-            cache.misses += 1
+    entries = pmap(partial(_entry_in_worker, resamples=resamples), list(todo.values()), workers=workers,
+                   cost=lambda job: job[0].stat().st_size)
+    cache.fresh.update(zip(todo, entries, strict=True))
+    cache.misses += len(entries)
 
 
 def _score(sub: Submission, judgments, cache: Cache, resamples: int) -> dict:
