@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.evaluation.judgments import Judgments
@@ -82,7 +82,8 @@ class Comparison:
                 "provenance": self.provenance, "warnings": self.warnings,
                 "tests": "two-sided paired t and paired randomisation (sign flips), Holm over the rows",
                 "estimand": ESTIMAND,
-                "rows": [{**asdict(r), "ci": list(r.ci), "significant": r.significant} for r in self.rows]}
+                "rows": [{**vars(r), "ci": list(r.ci), "needed": dict(r.needed), "significant": r.significant}
+                         for r in self.rows]}  # the fields hold numbers only: no deep copy (asdict's) needed
 
 
 @functools.lru_cache(maxsize=4096)

@@ -10,6 +10,7 @@ next build. No external resource is referenced: the site works from disk, offlin
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import atomic_dir, check_output_folder
+from clir_bench.core.parallel import pmap
 from clir_bench.evaluation.stats import format_p
 from clir_bench.leaderboard import charts
 from clir_bench.leaderboard.data import Board, Cache, collect
@@ -71,6 +73,7 @@ def check_repository(url: str | None) -> str | None:
     return url
 
 
+@functools.lru_cache(maxsize=1)
 def _env():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -280,7 +283,7 @@ def _about(board: Board, track: dict | None, what: str, extra: dict | None = Non
     return about
 
 
-def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
+def render(board: Board, w: Writer, *, repository: str | None = None, workers: int = 1) -> None:
     env = _env()
     from importlib import resources
 
@@ -349,30 +352,16 @@ def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
                     {"track": q["track"], "rate": q["rate"]} for q in s["points"] if q["track"] != point["track"]]
     w.text("submit.html", env.get_template("submit.html").render(root="", page="submit", changes=changelog(),
                                                                   **common))
-    page_t = env.get_template("submission.html")
+    slim = {**common, "tracks": [{k: t[k] for k in ("name", "version", "provenance")} for t in board.tracks]}
+    jobs = []
     for p in board.pages:
-        base = f"s/{p['track']}/{p['name']}"
-        lang_cols = ["language", "class", "queries", "missing", *p["metrics"], "ci_low", "ci_high"]
-        lang_rows = [{**{k: v for k, v in r.items() if k != "ci"}, "ci_low": r["ci"][0], "ci_high": r["ci"][1]}
-                     for r in p["languages"]]
-        track = next(t for t in board.tracks if t["name"] == p["track"])
-        files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows, about=_about(
-                     board, track, f"{p['name']}: every metric per language; ci: 95% interval of the primary",
-                     p["provenance"])),
-                 "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"], about=_about(
-                     board, track, f"{p['name']}: every metric per judged query (absent queries score 0)",
-                     p["provenance"]))}
-        for i, c in enumerate(p["comparisons"]):
-            c["bars"] = charts.difference_bars(c.pop("per_query_diff"))
-            c["files"] = w.table(f"{base}/compare-{i + 1}", COMPARE_COLUMNS,
-                                 [{**row, "ci_low": row["ci"][0], "ci_high": row["ci"][1], "against": c["against"]}
-                                  for row in c["rows"]],
-                                 about=_about(board, track, f"{p['name']} − {c['against']}: {c['tests']}",
-                                              p["provenance"]))
-        files["run"] = w.copy(f"{base}/{p['run_name']}", Path(p["run_source"]), limit=RUN_COPY_LIMIT)
         p["other_rates"] = other_rates.get((p["track"], p["name"]), [])
-        w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
-        w.text(f"{base}/index.html", page_t.render(root="../../../", page="submission", p=p, files=files, **common))
+        track = next(t for t in board.tracks if t["name"] == p["track"])
+        jobs.append((p, {"name": track["name"], "version": track["version"], "provenance": track["provenance"]}))
+    # pages are independent: written by as many processes as there are cores (each its own Writer)
+    w.count += sum(pmap(functools.partial(_write_page, root=str(w.root), board_provenance=board.provenance,
+                                          common=slim), jobs, workers=workers,
+                        cost=lambda job: len(job[0]["queries"])))
     topics_t = env.get_template("topics.html")
     for t in board.tracks:
         if not t["topics"]:
@@ -388,6 +377,35 @@ def render(board: Board, w: Writer, *, repository: str | None = None) -> None:
     w.text("site.json", json.dumps({"provenance": board.provenance,
                                     "tracks": [{k: v for k, v in t.items() if k not in internal} for t in board.tracks],
                                     "invalid": board.invalid}, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _write_page(job: tuple[dict, dict], *, root: str, board_provenance: dict, common: dict) -> int:
+    """One submission's page and its downloads (tables, metadata, run file); the files written."""
+    p, track = job
+    w = Writer(Path(root))
+    board = Board(provenance=board_provenance)
+    base = f"s/{p['track']}/{p['name']}"
+    lang_cols = ["language", "class", "queries", "missing", *p["metrics"], "ci_low", "ci_high"]
+    lang_rows = [{**{k: v for k, v in r.items() if k != "ci"}, "ci_low": r["ci"][0], "ci_high": r["ci"][1]}
+                 for r in p["languages"]]
+    files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows, about=_about(
+                 board, track, f"{p['name']}: every metric per language; ci: 95% interval of the primary",
+                 p["provenance"])),
+             "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"], about=_about(
+                 board, track, f"{p['name']}: every metric per judged query (absent queries score 0)",
+                 p["provenance"]))}
+    for i, c in enumerate(p["comparisons"]):
+        c["bars"] = charts.difference_bars(c.pop("per_query_diff"))
+        c["files"] = w.table(f"{base}/compare-{i + 1}", COMPARE_COLUMNS,
+                             [{**row, "ci_low": row["ci"][0], "ci_high": row["ci"][1], "against": c["against"]}
+                              for row in c["rows"]],
+                             about=_about(board, track, f"{p['name']} − {c['against']}: {c['tests']}",
+                                          p["provenance"]))
+    files["run"] = w.copy(f"{base}/{p['run_name']}", Path(p["run_source"]), limit=RUN_COPY_LIMIT)
+    w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
+    w.text(f"{base}/index.html", _env().get_template("submission.html").render(
+        root="../../../", page="submission", p=p, files=files, **common))
+    return w.count
 
 
 def _check_folders(submissions: Path, out: Path) -> None:
@@ -415,7 +433,7 @@ def build(*, submissions: Path, out: Path, resamples: int = 10_000,
         board = collect(root=Path(submissions), cache=cache, resamples=resamples, progress=progress,
                         workers=workers)
         w = Writer(tmp)
-        render(board, w, repository=repository)
+        render(board, w, repository=repository, workers=workers)
         w.text(MARKER, json.dumps(board.provenance) + "\n")
     return {"tracks": len(board.tracks), "submissions": len(board.pages), "invalid": len(board.invalid),
             "files": w.count, "cache_hits": cache.hits, "scored": cache.misses}
