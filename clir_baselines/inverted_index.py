@@ -36,6 +36,7 @@ class InvertedIndex:
     tf: np.ndarray  # uint8 term frequencies
     lengths: np.ndarray  # int32 tokens per document
     ids: list[str]  # document number -> docid
+    impacts: np.ndarray | None = None  # float32 BM25 term weight per posting at (K1, B): see `impacts_of`
 
     @property
     def n(self) -> int:
@@ -66,20 +67,26 @@ class InvertedIndex:
         return self.bm25_matched(tokens, k1=k1, b=b)[0]
 
     def bm25_matched(self, tokens: Iterable[str], *, k1: float = K1, b: float = B) -> tuple[np.ndarray, int]:
-        """The scores, and how many postings the query touched (an upper bound on its matches)."""
+        """The scores, and how many postings the query touched (an upper bound on its matches). At the
+        default (k1, b) each posting's weight is read from `impacts` (bm25s's eager scoring: one add a
+        posting); the same float32 sum either way."""
         scores = np.zeros(self.n, dtype=np.float32)
         if not self.n:
             return scores, 0
-        norm, touched = self.length_norm(k1, b), 0
+        eager = self.impacts is not None and (k1, b) == (K1, B)
+        norm, touched = (None if eager else self.length_norm(k1, b)), 0
         for term in tokens:  # a repeated query term counts again, as in bm25s
-            docs, tf = self.postings(term)
-            if not docs.size:
+            t = self.vocab.get(term)
+            if t is None:
                 continue
-            df = docs.size
-            idf = np.float32(np.log(1 + (self.n - df + 0.5) / (df + 0.5)))
-            tf32 = tf.astype(np.float32)
-            scores[docs] += idf * (tf32 / (tf32 + norm[docs]))
-            touched += df
+            lo, hi = self.indptr[t], self.indptr[t + 1]
+            docs = self.docs[lo:hi]
+            if eager:  # add.at: the same float32 adds as `scores[docs] += ...`, 2.4x faster (numpy 2.4)
+                np.add.at(scores, docs, self.impacts[lo:hi])
+            else:
+                tf32 = self.tf[lo:hi].astype(np.float32)
+                np.add.at(scores, docs, idf(self.n, docs.size) * (tf32 / (tf32 + norm[docs])))
+            touched += docs.size
         return scores, touched
 
     def search(self, tokens: Iterable[str], depth: int, *, k1: float = K1, b: float = B) -> dict[str, float]:
@@ -91,8 +98,9 @@ class InvertedIndex:
     def save(self, folder: Path) -> None:
         """Write the index to `folder` (made beside and renamed in: a reader never sees half of it)."""
         with atomic_dir(Path(folder), force=True) as tmp:
-            for name in ("indptr", "docs", "tf", "lengths"):
-                np.save(tmp / f"{name}.npy", getattr(self, name))
+            for name in ("indptr", "docs", "tf", "lengths", "impacts"):
+                if getattr(self, name) is not None:
+                    np.save(tmp / f"{name}.npy", getattr(self, name))
             (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), "utf-8")
             (tmp / "ids.txt").write_text("\n".join(self.ids), "utf-8")
 
@@ -101,7 +109,38 @@ class InvertedIndex:
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indptr", "docs", "tf", "lengths")}
         vocab = json.loads((folder / "vocab.json").read_text("utf-8"))
         ids = (folder / "ids.txt").read_text("utf-8").split("\n")
-        return cls(vocab=vocab, ids=ids, **arrays)
+        index = cls(vocab=vocab, ids=ids, **arrays)
+        path = folder / "impacts.npy"  # an index saved before impacts were: computed here, once per load
+        index.impacts = np.load(path, mmap_mode="r") if path.is_file() else impacts_of(index)
+        return index
+
+
+def idf(n: int, df: int) -> np.float32:
+    """bm25s's Lucene idf, ln(1 + (N - df + 0.5) / (df + 0.5)), in float64 then float32 (as bm25s)."""
+    return np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+IMPACT_BLOCK = 1 << 24  # postings weighed at once: bounds the temporaries of `impacts_of` (~200 MB)
+
+
+def impacts_of(index: InvertedIndex, *, k1: float = K1, b: float = B) -> np.ndarray:
+    """Every posting's BM25 weight idf(t) tf / (tf + k1 (1 - b + b dl / avgdl)), float32, computed
+    term by term with exactly the operations of the lazy path in `bm25_matched` (the scores are equal
+    to the bit); 4 bytes a posting on top of the index's 5."""
+    norm, out = index.length_norm(k1, b), np.empty(index.docs.size, dtype=np.float32)
+    df = np.diff(np.asarray(index.indptr))
+    weights = [idf(index.n, int(d)) for d in df.tolist()]
+    start = 0
+    while start < df.size:  # whole terms per block
+        stop = int(np.searchsorted(index.indptr, index.indptr[start] + IMPACT_BLOCK, side="right")) - 1
+        stop = min(max(stop, start + 1), df.size)
+        lo, hi = int(index.indptr[start]), int(index.indptr[stop])
+        tf32 = index.tf[lo:hi].astype(np.float32)
+        part = tf32 / (tf32 + norm[index.docs[lo:hi]])
+        part *= np.repeat(np.asarray(weights[start:stop], dtype=np.float32), df[start:stop])
+        out[lo:hi] = part
+        start = stop
+    return out
 
 
 def _term_doc_pairs(batch: list[list[str]], vocab: dict[str, int], grow: bool) -> tuple[np.ndarray, np.ndarray,
@@ -159,8 +198,10 @@ def build(docs, analyse: Callable[[str], list[str]], *, progress: Callable[[int]
             progress(len(ids) + start)
     if start != len(ids):
         raise RuntimeError("the documents changed between the two passes of indexing")
-    return InvertedIndex(vocab, indptr, postings_docs, postings_tf,
-                     np.concatenate(lengths) if lengths else np.zeros(0, np.int32), ids)
+    index = InvertedIndex(vocab, indptr, postings_docs, postings_tf,
+                          np.concatenate(lengths) if lengths else np.zeros(0, np.int32), ids)
+    index.impacts = impacts_of(index)
+    return index
 
 
 def cached(docs, analyse, analyser_name: str, cache: Path | None, progress=None) -> InvertedIndex:
@@ -189,10 +230,10 @@ def top(scores: np.ndarray, ids: list[str], depth: int, *, matched: int | None =
         if pool.size <= depth:  # fewer matches than the depth: then documents at 0, lowest numbers first
             zeros = np.flatnonzero(scores[:pool.size + depth] == 0)[:depth - pool.size]
             chosen = np.concatenate([pool, zeros])
-            return {ids[i]: float(scores[i]) for i in chosen.tolist()}
+            return {ids[i]: v for i, v in zip(chosen.tolist(), scores[chosen].tolist(), strict=True)}
     values = scores if pool is None else scores[pool]
     cut = values[np.argpartition(values, values.size - depth)[values.size - depth:]].min()
     above = np.flatnonzero(values > cut)
     chosen = np.concatenate([above, np.flatnonzero(values == cut)[:depth - above.size]])
     chosen = chosen if pool is None else pool[chosen]
-    return {ids[i]: float(scores[i]) for i in chosen.tolist()}
+    return {ids[i]: v for i, v in zip(chosen.tolist(), scores[chosen].tolist(), strict=True)}

@@ -43,6 +43,39 @@ def test_postings_are_exact_and_survive_the_disk(tmp_path):
     assert len(best) == 7 and all(int(d[1:]) % 5 == 3 for d in best)
 
 
+def test_precomputed_impacts_give_the_lazy_scores_to_the_bit(tmp_path):
+    """Search reads each posting's weight from `impacts` at the default (k1, b): the scores must be the
+    lazy computation's exactly (today's results unchanged), on disk and from an index saved without them."""
+    import dataclasses
+
+    from clir_baselines.inverted_index import impacts_of
+
+    stem = _english_stemmer()
+    docs = get_track("noise-0.3").data("test")["de"].docs
+    index = build(docs, lambda text: stem(tokenize(text)))
+    lazy = dataclasses.replace(index, impacts=None)
+    queries = [stem(tokenize(t)) for t in ("everyone has the right to education", "freedom freedom of movement",
+                                           "the the the", "zzz")]
+    for q in queries:
+        assert np.array_equal(index.bm25(q), lazy.bm25(q)) and index.search(q, 5) == lazy.search(q, 5)
+    assert not np.array_equal(index.bm25(queries[0], k1=1.2), index.bm25(queries[0]))  # other (k1, b): computed
+    index.save(tmp_path / "with")
+    lazy.save(tmp_path / "without")  # an index from before impacts: computed when loaded
+    assert not (tmp_path / "without" / "impacts.npy").exists()
+    for folder in ("with", "without"):
+        loaded = InvertedIndex.load(tmp_path / folder)
+        assert np.array_equal(loaded.impacts, index.impacts)
+        assert all(np.array_equal(loaded.bm25(q), lazy.bm25(q)) for q in queries)
+    blocks = impacts_of(index)  # block boundaries change nothing
+    import clir_baselines.inverted_index as module
+
+    old, module.IMPACT_BLOCK = module.IMPACT_BLOCK, 7
+    try:
+        assert np.array_equal(impacts_of(index), blocks)
+    finally:
+        module.IMPACT_BLOCK = old
+
+
 def test_psq_with_an_identity_table_is_bm25():
     from clir_baselines.lexical import psq_scores
 
