@@ -383,6 +383,22 @@ def test_qrels_are_read_by_trec_evals_rules_or_refused(cli, tmp_path, line, foun
     assert code == 1 and f"{qrels}:2: found {found}" in output and "Traceback" not in output, output
 
 
+def test_qrels_errors_keep_their_line_numbers_across_read_blocks(tmp_path):
+    """The reader checks qrels a megabyte block at a time: a fault far into a large file still names
+    its own line, and one block's non-ASCII line does not hide another block's fault."""
+    from clir_bench.core.errors import ClirBenchError
+    from clir_bench.evaluation.qrels import read_qrels
+
+    lines = [f"q{i // 50} 0 doc-{i:08d} {i % 3}" for i in range(80_000)]  # ~2 MB: several blocks
+    lines[70_000] = "q1400 0 doc-x 1_0"
+    lines[10] = "q0 0 doc-\u00e9 1"  # non-ASCII but valid: its block takes the per-line path
+    path = tmp_path / "qrels.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ClirBenchError) as e:
+        read_qrels(path)
+    assert f"{path}:70001: found grade '1_0'" in str(e.value) and str(e.value).count("found") == 1
+
+
 @pytest.mark.parametrize("path", ["/dev/zero", "fifo"])
 def test_qrels_that_are_not_a_regular_file_are_refused_before_reading(cli, tmp_path, path):
     if path == "fifo":

@@ -33,34 +33,33 @@ def read_qrels(path: Path, *, qid_prefix: str = "") -> Qrels:
         raise ClirBenchError(f"{path}: {problem}")
     try:
         with open_text(path) as f:
-            for n, line in enumerate(f, 1):
-                if len(line) > MAX_LINE:
-                    errors.add(n, f"a line of {len(line):,} characters", f"at most {MAX_LINE:,} characters")
-                    continue
-                if "\x00" in line:
-                    errors.add(n, "a NUL byte (binary content)", "a text line `qid 0 docid grade`")
-                    continue
-                if not line.isascii() or _SEPARATORS.search(line):  # read as trec_eval reads it, or refused
-                    problem = _non_ascii(line)
-                    if problem:
-                        errors.add(n, *problem)
+            n = 0
+            for block in iter(lambda: f.readlines(1 << 20), []):
+                # per block: most need none of the line checks (all ASCII, no NUL, separators or long line)
+                text = "".join(block)
+                plain = text.isascii() and "\x00" not in text and not _SEPARATORS.search(text) \
+                    and max(map(len, block)) <= MAX_LINE
+                for n, line in enumerate(block, n + 1):  # noqa: B020  (n carries on)
+                    if not plain and not _line_ok(line, n, errors):
                         continue
-                parts = line.split()
-                if not parts or parts[0].startswith("#"):
-                    continue
-                if len(parts) != 4:
-                    errors.add(n, f"{len(parts)} columns ({line.strip()[:60]!r})", "4 columns `qid 0 docid grade`")
-                    continue
-                if not GRADE.fullmatch(parts[3]):  # int() reads 1_0 as 10 and ٢ as 2; trec_eval does not
-                    errors.add(n, f"grade {parts[3][:40]!r}", f"an ASCII integer below {MAX_GRADE:,} in size")
-                    continue
-                grade = int(parts[3])
-                judged = qrels.setdefault(qid_prefix + parts[0], {})
-                if parts[2] in judged:
-                    errors.add(n, f"document {parts[2][:40]!r} judged a second time for query {parts[0][:40]!r}",
-                               "one judgment per (qid, docid)")
-                    continue
-                judged[parts[2]] = grade
+                    parts = line.split()
+                    if not parts or parts[0].startswith("#"):
+                        continue
+                    if len(parts) != 4:
+                        errors.add(n, f"{len(parts)} columns ({line.strip()[:60]!r})",
+                                   "4 columns `qid 0 docid grade`")
+                        continue
+                    grade = parts[3]
+                    # int() reads 1_0 as 10 and ٢ as 2; trec_eval does not (isdigit: ASCII digits in a plain block)
+                    if not (plain and grade.isdigit() and len(grade) <= 9) and not GRADE.fullmatch(grade):
+                        errors.add(n, f"grade {grade[:40]!r}", f"an ASCII integer below {MAX_GRADE:,} in size")
+                        continue
+                    judged = qrels.setdefault(qid_prefix + parts[0], {})
+                    if parts[2] in judged:
+                        errors.add(n, f"document {parts[2][:40]!r} judged a second time for query "
+                                      f"{parts[0][:40]!r}", "one judgment per (qid, docid)")
+                        continue
+                    judged[parts[2]] = int(grade)
     except (OSError, UnicodeDecodeError, EOFError, zlib.error) as e:
         raise ClirBenchError(f"cannot read qrels file {path}: {e}") from None
     if errors.total:
@@ -68,6 +67,22 @@ def read_qrels(path: Path, *, qid_prefix: str = "") -> Qrels:
     if not qrels:
         raise ClirBenchError(f"{path}: found no judgments, expected lines `qid 0 docid grade`")
     return qrels
+
+
+def _line_ok(line: str, n: int, errors: Problems) -> bool:
+    """The checks a line of a block that is not plain ASCII text needs; False (reported) to skip it."""
+    if len(line) > MAX_LINE:
+        errors.add(n, f"a line of {len(line):,} characters", f"at most {MAX_LINE:,} characters")
+        return False
+    if "\x00" in line:
+        errors.add(n, "a NUL byte (binary content)", "a text line `qid 0 docid grade`")
+        return False
+    if not line.isascii() or _SEPARATORS.search(line):  # read as trec_eval reads it, or refused
+        problem = _non_ascii(line)
+        if problem:
+            errors.add(n, *problem)
+            return False
+    return True
 
 
 def qrels_sha256(qrels: Mapping[str, Mapping[str, int]]) -> str:
