@@ -16,7 +16,7 @@ from pathlib import Path
 
 from clir_bench.core.errors import ClirBenchError
 from clir_bench.core.files import foreign_format, open_text, regular_file
-from clir_bench.evaluation.validation import _SEPARATORS, MAX_LINE, Problems, _non_ascii
+from clir_bench.evaluation.validation import MAX_LINE, Problems, _non_ascii, has_separator
 
 MAX_GRADE = 2**31  # trec_eval holds grades in a C long; pytrec_eval overflows beyond 2^63
 GRADE = re.compile(r"[+-]?[0-9]{1,9}")
@@ -37,7 +37,7 @@ def read_qrels(path: Path, *, qid_prefix: str = "") -> Qrels:
             for block in iter(lambda: f.readlines(1 << 20), []):
                 # per block: most need none of the line checks (all ASCII, no NUL, separators or long line)
                 text = "".join(block)
-                plain = text.isascii() and "\x00" not in text and not _SEPARATORS.search(text) \
+                plain = text.isascii() and "\x00" not in text and not has_separator(text) \
                     and max(map(len, block)) <= MAX_LINE
                 for n, line in enumerate(block, n + 1):  # noqa: B020  (n carries on)
                     if not plain and not _line_ok(line, n, errors):
@@ -77,7 +77,7 @@ def _line_ok(line: str, n: int, errors: Problems) -> bool:
     if "\x00" in line:
         errors.add(n, "a NUL byte (binary content)", "a text line `qid 0 docid grade`")
         return False
-    if not line.isascii() or _SEPARATORS.search(line):  # read as trec_eval reads it, or refused
+    if not line.isascii() or has_separator(line):  # read as trec_eval reads it, or refused
         problem = _non_ascii(line)
         if problem:
             errors.add(n, *problem)

@@ -209,10 +209,10 @@ class _Scanner:
                 lines.pop()
             long_lines = max(map(len, lines), default=0) > MAX_LINE
             # per block: most blocks need neither check (U+001C-U+001F are ASCII, and Python splits on them)
-            plain = text.isascii() and not _SEPARATORS.search(text)
+            plain = text.isascii() and not has_separator(text)
             underscores = "_" in text
             for lineno, line in enumerate(lines, lineno + 1):  # noqa: B020  (lineno carries on)
-                if not plain and (not line.isascii() or _SEPARATORS.search(line)):
+                if not plain and (not line.isascii() or has_separator(line)):
                     problem = _non_ascii(line)
                     if problem:
                         errors.add(lineno, *problem)
@@ -322,7 +322,10 @@ class _Scanner:
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _ASCII_SPACE = " \t\r\n\v\f"
-_SEPARATORS = re.compile("[\x1c-\x1f]")  # what str.split() splits on and trec_eval does not
+def has_separator(text: str) -> bool:
+    """Whether `text` holds U+001C-U+001F, which str.split() splits on and trec_eval does not: four
+    substring scans at C speed, 80x a regex class over a 4 MB block (a quarter of a scan's time)."""
+    return "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text
 
 
 def _is_int(s: str) -> bool:
