@@ -54,8 +54,8 @@ def run(
     workers: Annotated[int, typer.Option(min=1, help="CPU processes that train the students not yet cached, "
                                                      "each on cores/workers threads (1: in turn, in this process).")]
     = 1,
-    protocol: Annotated[str, typer.Option(help="How the reference students train: quick (the CPU demo's budget) "
-                                               "or standard (see `clir-bench protocols`).")] = "quick",
+    protocol: Annotated[str, typer.Option(help="How the reference students train: quick (the CPU demo's budget), "
+                                               "standard or fixed (see `clir-bench protocols`).")] = "quick",
 ) -> None:
     """Train and run the reference systems on a track; score each; print MAP per language and the gap."""
     from clir_bench.core.cache import cache_dir
