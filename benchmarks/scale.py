@@ -5,7 +5,7 @@ streaming from a JSONL file; against bm25s, which a researcher would otherwise u
 Documents: N (default 1,000,000) passages of 40-120 words drawn from a Zipf(1.1) vocabulary of
 50,000 words (about 0.5 GB of text); queries: 5 words of a random passage each. Each step runs
 as its own process (wall time; peak RSS from os.wait4), so memory is each tool's own.
-Usage: python benchmarks/scale.py [--docs N] [--queries 100] [--skip-bm25s]
+Usage: python benchmarks/scale.py [--docs N] [--queries 100] [--skip-bm25s] [--skip-dense] [--before CHECKOUT]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = Path(__file__).parent / "out" / "scale"
+OUT = Path(__file__).resolve().parent / "out" / "scale"
 
 OURS_BM25 = """
 import json, sys, time
@@ -94,10 +94,12 @@ print(json.dumps({"docs_encoded": len(ids)}))
 """
 
 
-def run(code: str, *args: str) -> dict:
+def run(code: str, *args: str, cwd: Path = ROOT) -> dict:
+    """One step as its own process; `cwd`: the checkout whose packages it imports (python puts its
+    working folder first)."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=ROOT)
+                            cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
     if status:
@@ -139,6 +141,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--skip-bm25s", action="store_true")
     ap.add_argument("--skip-dense", action="store_true", help="BM25 only")
+    ap.add_argument("--before", type=Path, help="another checkout (e.g. `git worktree add ../old COMMIT`) whose BM25 "
+                                                "runs beside this one's, for before/after ratios in one run")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
@@ -146,6 +150,8 @@ def main() -> None:
     print(f"{args.docs:,} documents, {size / 2**20:,.0f} MiB of text ({time.perf_counter() - t:.0f} s to make); "
           f"{args.queries} queries; 2-core CPU times, peak RSS per process")
     results = {"docs": args.docs, "text_mib": size / 2**20, "ours_bm25": run(OURS_BM25, str(OUT))}
+    if args.before:
+        results["ours_before"] = run(OURS_BM25, str(OUT), cwd=args.before.resolve())
     if not args.skip_bm25s:
         results["bm25s"] = run(BM25S, str(OUT))
     if not args.skip_dense:
@@ -164,6 +170,10 @@ def main() -> None:
               f"{a['peak_rss_mib'] / b['peak_rss_mib']:.2f}x; indexing {a['index_s'] / b['index_s']:.2f}x, search "
               f"{a['search_s'] / b['search_s']:.2f}x ({1000 * a['search_s'] / args.queries:.1f} vs "
               f"{1000 * b['search_s'] / args.queries:.1f} ms per query)")
+    if "ours_before" in results:
+        a, b = results["ours_bm25"], results["ours_before"]
+        print(f"  BM25 now/before: indexing {a['index_s'] / b['index_s']:.2f}x, search "
+              f"{a['search_s'] / b['search_s']:.2f}x, peak RSS {a['peak_rss_mib'] / b['peak_rss_mib']:.2f}x")
     if args.skip_dense:
         (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
         return

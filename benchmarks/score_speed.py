@@ -10,7 +10,7 @@ clir-bench's parallel scan a little). Every tool must agree on MAP. trec_eval is
 package: build it from its source (https://github.com/usnistgov/trec_eval, `make`) and pass
 `--trec-eval PATH` (default: `trec_eval` on PATH; without one its rows say "not run").
 
-    python benchmarks/score_speed.py [--sizes 5000x1000 2000x500] [--trec-eval PATH]
+    python benchmarks/score_speed.py [--sizes 5000x1000 2000x500] [--trec-eval PATH] [--before CHECKOUT]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-OUT = Path(__file__).parent / "out"
+OUT = Path(__file__).resolve().parent / "out"
 
 PYTREC = """
 import sys, pytrec_eval
@@ -103,11 +103,12 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds (user + system of the process and its children), peak RSS, stdout."""
+def measure(cmd: list[str], cwd: str | None = None) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system of the process and its children), peak RSS, stdout;
+    `cwd`: a checkout whose `clir_bench` the command imports (python puts its working folder first)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))
@@ -125,7 +126,7 @@ def trec_eval_map(out: str) -> float:
     return next(float(line.split()[2]) for line in out.splitlines() if line.split()[:2] == ["map", "all"])
 
 
-def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None) -> dict:
+def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None, before: str | None = None) -> dict:
     run, qrels = make_data(queries, docs)
     report = OUT / "clir-bench.json"
     py = sys.executable
@@ -140,6 +141,10 @@ def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None) -> dic
         "ranx (MAP, JIT warm)": ([py, "-c", RANX, str(run), str(qrels)], float),
         "ir_measures read_trec_* (MAP)": ([py, "-c", IR_MEASURES, str(run), str(qrels)], float),
     }
+    if before:  # the same command from another checkout (e.g. a git worktree of an earlier commit)
+        tools[f"clir-bench score at {Path(before).name} (before)"] = (
+            [py, "-m", "clir_bench", "score", str(run), "--qrels", str(qrels), "--output", str(report)],
+            tools[next(iter(tools))][1])
     lines = sum(1 for _ in open(run))
     print(f"\n{lines:,} run lines ({queries:,} queries x {docs:,}), {sum(1 for _ in open(qrels)):,} judgments, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
@@ -149,9 +154,10 @@ def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None) -> dic
             print(f"{name:48s} not run: no trec_eval binary (build it and pass --trec-eval PATH)")
             continue
         try:
+            cwd = before if name.endswith("(before)") else None
             if "ranx" in name:
                 measure(cmd)  # the first call compiles numba kernels
-            runs = [measure(cmd) for _ in range(repeat)]
+            runs = [measure(cmd, cwd) for _ in range(repeat)]
         except SystemExit as e:
             print(f"{name:48s} not run: {str(e).splitlines()[-1]} (pip install -e '.[bench]')")
             continue
@@ -162,7 +168,8 @@ def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None) -> dic
         print(f"{name:48s} {wall:6.2f} s wall {cpu:6.2f} s CPU {peak / 2**20:7.0f} MiB  MAP {results[name][3]:.6f}",
               flush=True)
     ours = results[next(iter(tools))]
-    for base_name in ("trec_eval 10 -c (5 measures)", "pytrec_eval + Python parser (MAP)"):
+    for base_name in ("trec_eval 10 -c (5 measures)", "pytrec_eval + Python parser (MAP)",
+                      *(n for n in results if n.endswith("(before)"))):
         if base := results.get(base_name):
             print(f"clir-bench / {base_name.split(' (')[0]}: wall {ours[0] / base[0]:.2f}x, "
                   f"CPU {ours[1] / base[1]:.2f}x, memory {ours[2] / base[2]:.2f}x")
@@ -176,10 +183,12 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["5000x1000", "2000x500"], help="QUERIESxDOCS per run")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--trec-eval", default=shutil.which("trec_eval"), help="a trec_eval binary")
+    ap.add_argument("--before", help="another checkout (e.g. `git worktree add ../old COMMIT`) whose `score` runs "
+                                     "beside this one's, for before/after ratios in one run")
     args = ap.parse_args()
     for size in args.sizes:
         queries, docs = (int(x) for x in size.lower().split("x"))
-        bench(queries, docs, repeat=args.repeat, trec_eval=args.trec_eval)
+        bench(queries, docs, repeat=args.repeat, trec_eval=args.trec_eval, before=args.before)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def idf(n: int, df: int) -> np.float32:
     return np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
-IMPACT_BLOCK = 1 << 24  # postings weighed at once: bounds the temporaries of `impacts_of` (~200 MB)
+IMPACT_BLOCK = 1 << 22  # postings weighed at once: bounds the temporaries of `impacts_of` (~64 MB)
 
 
 def impacts_of(index: InvertedIndex, *, k1: float = K1, b: float = B) -> np.ndarray:
