@@ -179,9 +179,8 @@ def _table_json(about: dict, columns: list[str], rows: list[dict]) -> str:
     def dump(x) -> str:
         return json.dumps(x, ensure_ascii=False, allow_nan=False)
 
-    body = ",\n".join(dump(row) for row in rows)
-    return (f'{{"about": {dump(about)},\n"columns": {dump(columns)},\n"rows": [\n{body}\n]}}\n' if rows
-            else f'{{"about": {dump(about)},\n"columns": {dump(columns)},\n"rows": []}}\n')
+    listed = "[\n" + ",\n".join(dump(row) for row in rows) + "\n]" if rows else "[]"
+    return f'{{"about": {dump(about)},\n"columns": {dump(columns)},\n"rows": {listed}}}\n'
 
 
 def _csv_cell(value):
@@ -273,9 +272,10 @@ def _detection_charts(f: dict, x_label: str) -> list[dict]:
     return out
 
 
-def _about(board: Board, track: dict | None, what: str, extra: dict | None = None) -> dict:
-    """What a download holds and what made it: the table, its track and version, provenance."""
-    about = {"table": what, **board.provenance}
+def _about(provenance: dict, track: dict | None, what: str, extra: dict | None = None) -> dict:
+    """What a download holds and what made it: the table, its track and version, the board's and the
+    track's provenance."""
+    about = {"table": what, **provenance}
     if track is not None:
         about.update(track=track["name"], track_version=track["version"], provenance=track["provenance"])
     if extra:
@@ -285,6 +285,7 @@ def _about(board: Board, track: dict | None, what: str, extra: dict | None = Non
 
 def render(board: Board, w: Writer, *, repository: str | None = None, workers: int = 1) -> None:
     env = _env()
+    prov = board.provenance
     from importlib import resources
 
     for name in STATIC:
@@ -297,10 +298,10 @@ def render(board: Board, w: Writer, *, repository: str | None = None, workers: i
             chance=t["chance"])
         columns, rows = _track_rows(t)
         downloads[t["name"]] = w.table(f"data/{t['name']}", columns, rows, about=_about(
-            board, t, f"{t['name']}: {t['metric_label']} per submission with 95% intervals; group: significantly below "
+            prov, t, f"{t['name']}: {t['metric_label']} per submission with 95% intervals; group: significantly below "
                       "#1 or not (topic-level paired t-test on the mean over languages, Holm over the rows)"))
     invalid = w.table("data/invalid", ["where", "track", "name", "reason"], board.invalid,
-                      about=_about(board, None, "store entries that could not be scored, and why"))
+                      about=_about(prov, None, "store entries that could not be scored, and why"))
 
     families = []
     for f in board.families:
@@ -313,21 +314,21 @@ def render(board: Board, w: Writer, *, repository: str | None = None, workers: i
         view["downloads"] = w.table(f"data/{f['id']}", ["system", "produced_by", "track", "rate", "mean",
                                                          "mean_ci_low", "mean_ci_high", "low", "high", "gap",
                                                          "gap_ci_low", "gap_ci_high"], points,
-                                    about=_about(board, None, f"{f['metric_label']} mean and gap per system and noise "
+                                    about=_about(prov, None, f"{f['metric_label']} mean and gap per system and noise "
                                                  f"rate, 95% topic-level intervals; tracks "
                                                  f"{', '.join(x['name'] for x in f['tracks'])}"))
         per_lang = [{"system": s["name"], "track": p["track"], "rate": p["rate"], "language": lang, "value": v}
                     for s in f["systems"] for p in s["points"] for lang, v in p["languages"].items()]
         view["heat_downloads"] = w.table(f"data/{f['id']}-languages",
                                          ["system", "track", "rate", "language", "value"], per_lang,
-                                         about=_about(board, None, f"{f['metric_label']} per system, language and "
+                                         about=_about(prov, None, f"{f['metric_label']} per system, language and "
                                                       "noise rate (the heatmaps' values)"))
         view["detection_downloads"] = w.table(
             f"data/{f['id']}-detection", ["system", "signal", "model", "rate", "auc", "auc_ci_low", "auc_ci_high"],
             [{"system": r["system"], "signal": r["signal"], "model": model, "rate": rate, "auc": v["auc"],
               "auc_ci_low": v["auc_ci"][0], "auc_ci_high": v["auc_ci"][1]}
              for r in f["detection"]["rows"] for rate, by in sorted(r["by_rate"].items()) for model, v in by.items()],
-            about=_about(board, None, "ROC AUC of each per-pair signal as a detector of the corrupted training pairs, "
+            about=_about(prov, None, "ROC AUC of each per-pair signal as a detector of the corrupted training pairs, "
                                       "all pairs of every fold, 95% bootstrap intervals over pairs (clir-bench "
                                       "diagnose)"))
         view["detection_test_downloads"] = w.table(
@@ -335,7 +336,7 @@ def render(board: Board, w: Writer, *, repository: str | None = None, workers: i
                                                 "diff_ci_high", "p", "p_holm"],
             [{**{k: c[k] for k in ("rate", "a", "a_signal", "b", "b_signal", "diff", "p", "p_holm")},
               "diff_ci_low": c["diff_ci"][0], "diff_ci_high": c["diff_ci"][1]} for c in f["detection"]["comparisons"]],
-            about=_about(board, None, "paired differences of detection AUC between trained students on the same "
+            about=_about(prov, None, "paired differences of detection AUC between trained students on the same "
                                       "training pairs (paired bootstrap, 95% intervals, Holm over each rate's tests)"))
         families.append(view)
     w.text("index.html", env.get_template("index.html").render(
@@ -352,16 +353,13 @@ def render(board: Board, w: Writer, *, repository: str | None = None, workers: i
                     {"track": q["track"], "rate": q["rate"]} for q in s["points"] if q["track"] != point["track"]]
     w.text("submit.html", env.get_template("submit.html").render(root="", page="submit", changes=changelog(),
                                                                   **common))
-    slim = {**common, "tracks": [{k: t[k] for k in ("name", "version", "provenance")} for t in board.tracks]}
-    jobs = []
     for p in board.pages:
         p["other_rates"] = other_rates.get((p["track"], p["name"]), [])
-        track = next(t for t in board.tracks if t["name"] == p["track"])
-        jobs.append((p, {"name": track["name"], "version": track["version"], "provenance": track["provenance"]}))
-    # pages are independent: written by as many processes as there are cores (each its own Writer)
-    w.count += sum(pmap(functools.partial(_write_page, root=str(w.root), board_provenance=board.provenance,
-                                          common=slim), jobs, workers=workers,
-                        cost=lambda job: len(job[0]["queries"])))
+    # pages are independent: written by as many processes as there are cores (each its own Writer), sent
+    # only what a page shows of the tracks
+    slim = {**common, "tracks": [{k: t[k] for k in ("name", "version", "provenance")} for t in board.tracks]}
+    w.count += sum(pmap(functools.partial(_write_page, root=str(w.root), common=slim), board.pages,
+                        workers=workers, cost=lambda p: len(p["queries"])))
     topics_t = env.get_template("topics.html")
     for t in board.tracks:
         if not t["topics"]:
@@ -370,7 +368,7 @@ def render(board: Board, w: Writer, *, repository: str | None = None, workers: i
                  "best_value": u["best"]["value"], "median": u["median"], "worst": u["worst"]["name"],
                  "worst_value": u["worst"]["value"]} for u in t["topics"] if "best" in u]
         files = w.table(f"topics/{t['name']}", list(rows[0]) if rows else ["topic"], rows, about=_about(
-            board, t, f"{t['name']}: per topic the best, median and worst submission by mean {t['metric_label']} "
+            prov, t, f"{t['name']}: per topic the best, median and worst submission by mean {t['metric_label']} "
                       "over the topic's queries"))
         w.text(f"topics/{t['name']}.html", topics_t.render(root="../", page="topics", t=t, files=files, **common))
     internal = ("topics", "scatter", "per_query")  # pages and drawings of their own, not the board's data
@@ -379,27 +377,27 @@ def render(board: Board, w: Writer, *, repository: str | None = None, workers: i
                                     "invalid": board.invalid}, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def _write_page(job: tuple[dict, dict], *, root: str, board_provenance: dict, common: dict) -> int:
+def _write_page(p: dict, *, root: str, common: dict) -> int:
     """One submission's page and its downloads (tables, metadata, run file); the files written."""
-    p, track = job
     w = Writer(Path(root))
-    board = Board(provenance=board_provenance)
+    track = next(t for t in common["tracks"] if t["name"] == p["track"])
+    prov = common["provenance"]
     base = f"s/{p['track']}/{p['name']}"
     lang_cols = ["language", "class", "queries", "missing", *p["metrics"], "ci_low", "ci_high"]
     lang_rows = [{**{k: v for k, v in r.items() if k != "ci"}, "ci_low": r["ci"][0], "ci_high": r["ci"][1]}
                  for r in p["languages"]]
     files = {"languages": w.table(f"{base}/languages", lang_cols, lang_rows, about=_about(
-                 board, track, f"{p['name']}: every metric per language; ci: 95% interval of the primary",
+                 prov, track, f"{p['name']}: every metric per language; ci: 95% interval of the primary",
                  p["provenance"])),
              "queries": w.table(f"{base}/queries", ["qid", "language", *p["metrics"]], p["queries"], about=_about(
-                 board, track, f"{p['name']}: every metric per judged query (absent queries score 0)",
+                 prov, track, f"{p['name']}: every metric per judged query (absent queries score 0)",
                  p["provenance"]))}
     for i, c in enumerate(p["comparisons"]):
         c["bars"] = charts.difference_bars(c.pop("per_query_diff"))
         c["files"] = w.table(f"{base}/compare-{i + 1}", COMPARE_COLUMNS,
                              [{**row, "ci_low": row["ci"][0], "ci_high": row["ci"][1], "against": c["against"]}
                               for row in c["rows"]],
-                             about=_about(board, track, f"{p['name']} − {c['against']}: {c['tests']}",
+                             about=_about(prov, track, f"{p['name']} − {c['against']}: {c['tests']}",
                                           p["provenance"]))
     files["run"] = w.copy(f"{base}/{p['run_name']}", Path(p["run_source"]), limit=RUN_COPY_LIMIT)
     w.text(f"{base}/metadata.json", json.dumps(p["meta"], indent=1, ensure_ascii=False) + "\n")
