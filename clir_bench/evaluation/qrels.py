@@ -33,7 +33,7 @@ def read_qrels(path: Path, *, qid_prefix: str = "") -> Qrels:
         raise ClirBenchError(f"{path}: {problem}")
     try:
         with open_text(path) as f:
-            n = 0
+            n, cur, judged = 0, None, None
             for block in iter(lambda: f.readlines(1 << 20), []):
                 # per block: most need none of the line checks (all ASCII, no NUL, separators or long line)
                 text = "".join(block)
@@ -43,23 +43,26 @@ def read_qrels(path: Path, *, qid_prefix: str = "") -> Qrels:
                     if not plain and not _line_ok(line, n, errors):
                         continue
                     parts = line.split()
-                    if not parts or parts[0].startswith("#"):
+                    try:
+                        q, _, d, grade = parts
+                    except ValueError:
+                        if parts and not parts[0].startswith("#"):
+                            errors.add(n, f"{len(parts)} columns ({line.strip()[:60]!r})",
+                                       "4 columns `qid 0 docid grade`")
                         continue
-                    if len(parts) != 4:
-                        errors.add(n, f"{len(parts)} columns ({line.strip()[:60]!r})",
-                                   "4 columns `qid 0 docid grade`")
-                        continue
-                    grade = parts[3]
+                    if q != cur:  # judgments come grouped by query: look the query up once per group
+                        if q.startswith("#"):
+                            continue
+                        cur, judged = q, qrels.setdefault(qid_prefix + q, {})
                     # int() reads 1_0 as 10 and ٢ as 2; trec_eval does not (isdigit: ASCII digits in a plain block)
                     if not (plain and grade.isdigit() and len(grade) <= 9) and not GRADE.fullmatch(grade):
                         errors.add(n, f"grade {grade[:40]!r}", f"an ASCII integer below {MAX_GRADE:,} in size")
                         continue
-                    judged = qrels.setdefault(qid_prefix + parts[0], {})
-                    if parts[2] in judged:
-                        errors.add(n, f"document {parts[2][:40]!r} judged a second time for query "
-                                      f"{parts[0][:40]!r}", "one judgment per (qid, docid)")
+                    if d in judged:
+                        errors.add(n, f"document {d[:40]!r} judged a second time for query "
+                                      f"{q[:40]!r}", "one judgment per (qid, docid)")
                         continue
-                    judged[parts[2]] = int(grade)
+                    judged[d] = int(grade)
     except (OSError, UnicodeDecodeError, EOFError, zlib.error) as e:
         raise ClirBenchError(f"cannot read qrels file {path}: {e}") from None
     if errors.total:
@@ -89,6 +92,6 @@ def qrels_sha256(qrels: Mapping[str, Mapping[str, int]]) -> str:
     """sha256 of the qrels in canonical TREC form (sorted `qid 0 docid grade` lines)."""
     digest = hashlib.sha256()
     for q in sorted(qrels):
-        for d in sorted(qrels[q]):
-            digest.update(f"{q} 0 {d} {qrels[q][d]}\n".encode())
+        judged = qrels[q]
+        digest.update("".join([f"{q} 0 {d} {judged[d]}\n" for d in sorted(judged)]).encode())
     return digest.hexdigest()
