@@ -1,14 +1,18 @@
 """Scoring speed and memory: `clir-bench score` end to end against the tools a researcher
 would otherwise use, on synthetic runs of 5,000 queries x 1,000 documents (5M lines) and
 2,000 x 500 (1M lines): trec_eval 10 (the C reference, `-c`, the same five measures),
-pytrec_eval with a Python parser, ranx and ir_measures (MAP only).
+pytrec_eval fed by the plainest Python parser (the same five measures, no checks, no
+intervals: the floor of any harness built on pytrec_eval, whose input is {qid: {docid: score}}
+dicts), ranx and ir_measures (MAP only).
 
 Each tool runs as its own process, 3 times (median wall and CPU time, user + system of the
-process and its children); memory is the peak of the summed RSS of the process and its children,
-sampled every 10 ms (shared pages of forked workers count once per process, so this overstates
-clir-bench's parallel scan a little). Every tool must agree on MAP. trec_eval is not a Python
-package: build it from its source (https://github.com/usnistgov/trec_eval, `make`) and pass
-`--trec-eval PATH` (default: `trec_eval` on PATH; without one its rows say "not run").
+process and its children). Memory is the peak, sampled every 10 ms, of the summed PSS
+(proportional set size, /proc/PID/smaps_rollup) of the process and its children: a page shared
+by a forked worker and its parent counts once in all, as it does in the machine's memory, where a
+summed RSS would count it once per process. For one process PSS is RSS less the shared libraries'
+pages other processes hold. Every tool must agree on MAP. trec_eval is not a Python package: build
+it from its source (https://github.com/usnistgov/trec_eval, `make`) and pass `--trec-eval PATH`
+(default: `trec_eval` on PATH; without one its rows say "not run").
 
     python benchmarks/score_speed.py [--sizes 5000x1000 2000x500] [--trec-eval PATH] [--before CHECKOUT]
 """
@@ -35,11 +39,14 @@ qrels = {}
 for line in open(sys.argv[2]):
     q, _, d, r = line.split()
     qrels.setdefault(q, {})[d] = int(r)
-run = {}
+run, cur = {}, None
 for line in open(sys.argv[1]):
     q, _, d, _, s, _ = line.split()
-    run.setdefault(q, {})[d] = float(s)
-res = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate(run)
+    if q != cur:
+        cur, docs = q, run.setdefault(q, {})
+    docs[d] = float(s)
+measures = {"map", "ndcg_cut.10", "P.10", "recall.100", "recip_rank"}
+res = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
 print(sum(res.get(q, {"map": 0.0})["map"] for q in qrels) / len(qrels))
 """
 
@@ -80,8 +87,8 @@ def make_data(queries: int, docs: int) -> tuple[Path, Path]:
     return run, qrels
 
 
-def _tree_rss(pid: int) -> int:
-    """Summed RSS in bytes of `pid` and its descendants."""
+def _tree_pss(pid: int) -> int:
+    """Summed PSS in bytes of `pid` and its descendants (shared pages split among their sharers)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -95,23 +102,23 @@ def _tree_rss(pid: int) -> int:
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
+        except (OSError, StopIteration):
             pass
         stack += children.get(p, [])
     return total
 
 
 def measure(cmd: list[str], cwd: str | None = None) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds (user + system of the process and its children), peak RSS, stdout;
+    """Wall seconds, CPU seconds (user + system of the process and its children), peak PSS, stdout;
     `cwd`: a checkout whose `clir_bench` the command imports (python puts its working folder first)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, _tree_pss(proc.pid))
         time.sleep(0.01)
     wall = time.perf_counter() - start
     out, err = proc.communicate()
@@ -137,7 +144,7 @@ def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None, before
         "trec_eval 10 -c (5 measures)": (
             [trec_eval, "-c", "-m", "map", "-m", "ndcg_cut.10", "-m", "P.10", "-m", "recall.100", "-m",
              "recip_rank", str(qrels), str(run)] if trec_eval else None, trec_eval_map),
-        "pytrec_eval + Python parser (MAP)": ([py, "-c", PYTREC, str(run), str(qrels)], float),
+        "pytrec_eval + plain parser (5 measures)": ([py, "-c", PYTREC, str(run), str(qrels)], float),
         "ranx (MAP, JIT warm)": ([py, "-c", RANX, str(run), str(qrels)], float),
         "ir_measures read_trec_* (MAP)": ([py, "-c", IR_MEASURES, str(run), str(qrels)], float),
     }
@@ -168,7 +175,7 @@ def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None, before
         print(f"{name:48s} {wall:6.2f} s wall {cpu:6.2f} s CPU {peak / 2**20:7.0f} MiB  MAP {results[name][3]:.6f}",
               flush=True)
     ours = results[next(iter(tools))]
-    for base_name in ("trec_eval 10 -c (5 measures)", "pytrec_eval + Python parser (MAP)",
+    for base_name in ("trec_eval 10 -c (5 measures)", "pytrec_eval + plain parser (5 measures)",
                       *(n for n in results if n.endswith("(before)"))):
         if base := results.get(base_name):
             print(f"clir-bench / {base_name.split(' (')[0]}: wall {ours[0] / base[0]:.2f}x, "
