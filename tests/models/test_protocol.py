@@ -17,6 +17,15 @@ def test_a_budget_in_epochs_becomes_steps_of_the_fold():
     assert p.settings(10)["max_steps"] >= 1  # a bitext smaller than a batch still trains
 
 
+@pytest.mark.parametrize(("name", "steps"), [("fixed", 146), ("fixed-half", 73)])
+def test_an_equal_budget_protocol_evaluates_once_at_its_end(name, steps):
+    """Nothing to select: the one dev evaluation is the last step, at the same budget for every system;
+    the warm-up is the standard protocol's (one epoch), so fixed-half stops halfway up it."""
+    s = get_protocol(name).settings(2336)  # 146 steps an epoch
+    assert s["max_steps"] == s["eval_every"] == steps
+    assert s["warmup"] == get_protocol("standard").settings(2336)["warmup"] == 146
+
+
 def test_quick_keeps_the_version_2_students_cache_keys():
     """Every setting of quick but the budget is an OpticalConfig default, so students trained before
     protocols had names are found in the cache under the same key."""
