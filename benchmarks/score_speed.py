@@ -185,6 +185,27 @@ def bench(queries: int, docs: int, *, repeat: int, trec_eval: str | None, before
     return results
 
 
+TRACK_RUN = Path(__file__).resolve().parents[1] / "submissions" / "noise-0.3" / "encoder-ft" / "run.trec.gz"
+
+
+def fixed_costs(*, repeat: int, before: str | None) -> None:
+    """What every call pays: a track's own reference run scored against the track (23,560 lines,
+    goal 0.5 s) and `score --help` (goal 0.3 s), median wall of `repeat` runs, beside the bare
+    interpreter's start and, with `before`, the other checkout's."""
+    py = sys.executable
+    cases = {
+        "score a track's reference run": [py, "-m", "clir_bench", "score", str(TRACK_RUN), "--track", "noise-0.3",
+                                          "--output", str(OUT / "track-run.json")],
+        "score --help": [py, "-m", "clir_bench", "score", "--help"],
+        "python -c pass (the interpreter)": [py, "-c", "pass"],
+    }
+    print(f"\nfixed costs, median wall of {repeat}")
+    for name, cmd in cases.items():
+        for cwd in (None, before) if before and "clir_bench" in cmd else (None,):
+            wall = statistics.median(measure(cmd, cwd)[0] for _ in range(repeat))
+            print(f"{name + (' (before)' if cwd else ''):48s} {wall:6.3f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", default=["5000x1000", "2000x500"], help="QUERIESxDOCS per run")
@@ -193,6 +214,7 @@ def main() -> None:
     ap.add_argument("--before", help="another checkout (e.g. `git worktree add ../old COMMIT`) whose `score` runs "
                                      "beside this one's, for before/after ratios in one run")
     args = ap.parse_args()
+    fixed_costs(repeat=max(5, args.repeat), before=args.before)
     for size in args.sizes:
         queries, docs = (int(x) for x in size.lower().split("x"))
         bench(queries, docs, repeat=args.repeat, trec_eval=args.trec_eval, before=args.before)
