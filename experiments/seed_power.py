@@ -18,6 +18,7 @@ import statistics
 from pathlib import Path
 
 import pytrec_eval
+from scipy import stats
 
 import clir_bench
 from clir_bench.evaluation.compare import mdd, units_needed
@@ -63,20 +64,25 @@ def main() -> None:
     a, b = {s: means(args.a, s) for s in seeds}, {s: means(args.b, s) for s in seeds}
     topics = sorted(set.intersection(*(set(a[s]) for s in seeds)))
     print(f"{args.track}: {args.a} − {args.b}, {len(seeds)} seeds, {len(topics)} topics")
-    print("| statistic | seed | difference | SD over topics | MDD | p (paired t) |")
+    print("| statistic | seed | difference [95% t interval] | SD over topics | MDD | p (paired t) |")
     print("|---|---|---|---|---|---|")
+    half = stats.t.ppf(0.975, len(topics) - 1) / len(topics) ** 0.5  # times the SD: the t interval's half-width
+
+    def estimate(d: list[float], sd: float) -> str:
+        m = statistics.fmean(d)
+        return f"{m:+.4f} [{m - half * sd:+.4f}, {m + half * sd:+.4f}]"
+
     for row in ("low", "gap"):
         diffs = {s: [a[s][t][row] - b[s][t][row] for t in topics] for s in seeds}
         for s in seeds:
             sd = statistics.stdev(diffs[s])
             p = paired_t([a[s][t][row] for t in topics], [b[s][t][row] for t in topics])["p"]
-            print(f"| {row} | {s} | {statistics.fmean(diffs[s]):+.4f} | {sd:.4f} | {mdd(sd, len(topics)):.4f} "
-                  f"| {p:.3f} |")
+            print(f"| {row} | {s} | {estimate(diffs[s], sd)} | {sd:.4f} | {mdd(sd, len(topics)):.4f} | {p:.2g} |")
         mean_d = [statistics.fmean(diffs[s][i] for s in seeds) for i in range(len(topics))]
         sd = statistics.stdev(mean_d)
         p = paired_t(mean_d, [0.0] * len(topics))["p"]
-        print(f"| {row} | mean of {len(seeds)} | {statistics.fmean(mean_d):+.4f} | {sd:.4f} | "
-              f"{mdd(sd, len(topics)):.4f} | {p:.3f} |")
+        print(f"| {row} | mean of {len(seeds)} | {estimate(mean_d, sd)} | {sd:.4f} | {mdd(sd, len(topics)):.4f} "
+              f"| {p:.2g} |")
     print("\n| statistic | seed share of a single seed's variance | predicted MDD for 1 / 3 / 10 / ∞ seeds | "
           "topics for 0.01 with ∞ seeds |")
     print("|---|---|---|---|")
