@@ -300,11 +300,12 @@ class _Scanner:
                             f"at most {spec.max_docs:,} per query (keep the top {spec.max_docs:,})")
         if n > 1:
             _count_tie(scan, q, qd)
-            rk = list(map(int, ranks))
             sc = list(qd.values())
-            if not all(map(le, rk, rk[1:])):
-                order = sorted(range(n), key=rk.__getitem__)
-                sc = [sc[i] for i in order]
+            if not _counting(ranks):
+                rk = list(map(int, ranks))
+                if not all(map(le, rk, rk[1:])):
+                    order = sorted(range(n), key=rk.__getitem__)
+                    sc = [sc[i] for i in order]
             if any(map(lt, sc, sc[1:])):
                 scan.misordered += 1
                 if len(scan.misordered_examples) < MISORDERED_SHOWN:
@@ -389,6 +390,18 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
     _misordered_warnings(scan)
     _tie_warnings(scan)
     return scan
+
+
+_COUNT: list[str] = []
+
+
+def _counting(ranks: list[str]) -> bool:
+    """Whether `ranks` are "1", "2", ... in order, as nearly every run writes them: then they are sorted,
+    known without converting each (a list comparison at C speed, a tenth of int() over every rank)."""
+    n = len(ranks)
+    if n > len(_COUNT):
+        _COUNT.extend(map(str, range(len(_COUNT) + 1, n + 1)))
+    return ranks == _COUNT[:n]
 
 
 def _count_tie(scan: Scan, q: str, scores: dict) -> None:

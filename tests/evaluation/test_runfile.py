@@ -129,3 +129,19 @@ def test_parallel_scans_show_at_most_three_misordered_queries(tmp_path, monkeypa
         assert scan.misordered == 40 and len(shown) == validation.MISORDERED_SHOWN, (workers, shown)
         assert any("40 queries whose ranks disagree with their scores (3 shown)" in w
                    for w in scan.warnings.lines(str(path)))
+
+
+def test_ranks_are_compared_as_numbers_however_they_are_listed(tmp_path):
+    """Ranks 1, 2, ... in order are known sorted without conversion; any others (listed out of order,
+    from 0, or where string order is not numeric order) are read as numbers."""
+    from clir_bench.evaluation import validation
+
+    lines = ["q1 Q0 a 3 1.0 t", "q1 Q0 b 1 3.0 t", "q1 Q0 c 2 2.0 t",  # listed out of rank order, consistent
+             "q2 Q0 a 0 1.0 t", "q2 Q0 b 1 2.0 t",  # from 0: rank 0 holds the lower score
+             "q3 Q0 a 9 2.0 t", "q3 Q0 b 10 1.0 t",  # 9 before 10 as numbers, not as strings
+             "q4 Q0 a 1 1.0 t", "q4 Q0 b 2 2.0 t"]  # 1, 2 in order: rank 1 holds the lower score
+    path = tmp_path / "ranks.trec"
+    path.write_text("\n".join(lines) + "\n")
+    scan = validation.scan_run(path, validation.RunSpec(qids=None), workers=1)
+    assert scan.errors.total == 0
+    assert scan.misordered == 2 and [q for _, q in scan.misordered_examples] == ["q2", "q4"]
