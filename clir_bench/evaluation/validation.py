@@ -392,13 +392,16 @@ def scan_run(path: Path, spec: RunSpec, *, consume: Callable | None = None, work
     return scan
 
 
-_COUNT: list[str] = []
+_COUNT: list[str] = []  # "1", "2", ...: grown to the longest query seen, at most COUNT_MAX
+COUNT_MAX = 100_000
 
 
 def _counting(ranks: list[str]) -> bool:
     """Whether `ranks` are "1", "2", ... in order, as nearly every run writes them: then they are sorted,
     known without converting each (a list comparison at C speed, a tenth of int() over every rank)."""
     n = len(ranks)
+    if n > COUNT_MAX:  # far past any depth a track allows: not worth keeping the strings
+        return False
     if n > len(_COUNT):
         _COUNT.extend(map(str, range(len(_COUNT) + 1, n + 1)))
     return ranks == _COUNT[:n]
