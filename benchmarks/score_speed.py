@@ -9,10 +9,11 @@ Each tool runs as its own process, 3 times (median wall and CPU time, user + sys
 process and its children). Memory is the peak, sampled every 10 ms, of the summed PSS
 (proportional set size, /proc/PID/smaps_rollup) of the process and its children: a page shared
 by a forked worker and its parent counts once in all, as it does in the machine's memory, where a
-summed RSS would count it once per process. For one process PSS is RSS less the shared libraries'
-pages other processes hold. Every tool must agree on MAP. trec_eval is not a Python package: build
-it from its source (https://github.com/usnistgov/trec_eval, `make`) and pass `--trec-eval PATH`
-(default: `trec_eval` on PATH; without one its rows say "not run").
+summed RSS would count it once per process. PSS divides each shared page (a library's, say) among
+the processes that map it, so for one process it is at most its RSS. Every tool must agree on
+MAP. trec_eval is not a Python package: build it from its source
+(https://github.com/usnistgov/trec_eval, `make`) and pass `--trec-eval PATH` (default:
+`trec_eval` on PATH; without one its rows say "not run").
 
     python benchmarks/score_speed.py [--sizes 5000x1000 2000x500] [--trec-eval PATH] [--before CHECKOUT]
 """
